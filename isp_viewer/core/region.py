@@ -1,0 +1,62 @@
+"""Rectangles on the reference image's pixel grid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Region:
+    """x, y: top-left pixel; w, h: size in pixels. Half-open: covers [x, x+w) x [y, y+h)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def __post_init__(self) -> None:
+        if self.w < 0 or self.h < 0:
+            raise ValueError(f"Region size must be non-negative, got {self.w}x{self.h}")
+
+    @classmethod
+    def full(cls, width: int, height: int) -> "Region":
+        return cls(0, 0, width, height)
+
+    @property
+    def empty(self) -> bool:
+        return self.w == 0 or self.h == 0
+
+    @property
+    def x1(self) -> int:
+        return self.x + self.w
+
+    @property
+    def y1(self) -> int:
+        return self.y + self.h
+
+    def intersect(self, other: "Region") -> "Region":
+        x0, y0 = max(self.x, other.x), max(self.y, other.y)
+        x1, y1 = min(self.x1, other.x1), min(self.y1, other.y1)
+        return Region(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+    def pad(self, n: int) -> "Region":
+        return Region(self.x - n, self.y - n, self.w + 2 * n, self.h + 2 * n)
+
+    def scale(self, s: float) -> "Region":
+        """The same area on a grid `s` times finer (e.g. a x4 output)."""
+        return Region(int(round(self.x * s)), int(round(self.y * s)), int(round(self.w * s)), int(round(self.h * s)))
+
+    def clip_to(self, width: int, height: int) -> "Region":
+        return self.intersect(Region(0, 0, width, height))
+
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y, self.y1), slice(self.x, self.x1)
+
+    def crop(self, array: np.ndarray) -> np.ndarray:
+        ys, xs = self.slices()
+        return array[ys, xs]
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.x, self.y, self.w, self.h)

@@ -1,0 +1,1 @@
+"""What a network is: descriptors, registry, safe loading, one module per network."""

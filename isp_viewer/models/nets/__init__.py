@@ -1,0 +1,1 @@
+"""One module per network, each written from its paper and reference manifest."""
