@@ -1,0 +1,60 @@
+"""A frozen descriptor per network variant: what it does, what it eats, where its weights are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable
+
+
+class Task(str, Enum):
+    DEMOSAICK = "demosaick"
+    JOINT_DENOISE_DEMOSAICK = "joint denoise+demosaick"
+    RAW_TO_RGB = "RAW→RGB ISP"
+    RGB_TO_RAW = "RGB→RAW"
+    DENOISE = "denoise"
+    LOW_LIGHT = "low-light enhancement"
+    SUPER_RESOLUTION = "super-resolution"
+
+
+class InputKind(str, Enum):
+    BAYER = "Bayer mosaic"          # HxW float32 [0,1], black-subtracted, white-normalised, with a 2x2 CFA
+    XTRANS = "X-Trans mosaic"       # HxW float32 [0,1] with a 6x6 CFA
+    LINEAR_RGB = "linear RGB"       # HxWx3 float32 [0,1], scene-linear
+    SRGB = "sRGB"                   # HxWx3 float32 [0,1], display-referred
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """A checkpoint the network accepts: file names users drop in weights/, optional sha256."""
+
+    names: tuple[str, ...]
+    sha256: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    name: str
+    task: Task
+    input_kind: InputKind
+    build: Callable[[], object]          # returns a torch.nn.Module with the manifest's state_dict
+    infer: Callable[..., object]         # infer(net, x, *, cfa=None, device, dtype, **options) -> np.ndarray
+    manifest: str                        # file name under reference/manifests/
+    output_scale: int = 1
+    size_multiple: int = 1               # input H and W are padded/cropped to this multiple inside infer
+    min_size: int = 1                    # smallest input side infer accepts
+    tiling_safe: bool = True
+    tile_overlap: int = 32               # input pixels of context each tile needs on every side
+    tile_align: int = 2                  # tile origins are multiples of this (CFA phase)
+    fp16: bool = False                   # measured by tests/models/test_precision.py
+    bf16: bool = False
+    weights: tuple[WeightFile, ...] = ()
+    packaged_weights: str | None = None  # "demosaicnet:bayer.pth": shipped inside an installed wheel
+    paper: str = ""
+    license: str = ""
+    non_commercial: bool = False
+    reported_metrics: str = ""
+    notes: str = ""
+    options: dict = field(default_factory=dict)  # default keyword options for infer
