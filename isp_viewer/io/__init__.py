@@ -1,0 +1,1 @@
+"""Files to values: RAW decoding, images, datasets, writing outputs."""

@@ -1,0 +1,3 @@
+from isp_viewer.cli import main
+
+raise SystemExit(main())

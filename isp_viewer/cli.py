@@ -1,0 +1,212 @@
+"""The headless face of the core: `isp-viewer <command> ...`.
+
+Every user-facing failure is an IspViewerError: printed as one line on stderr, exit code 2.
+With no command, the GUI starts (on the given files, or on the bundled demo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from isp_viewer.core.errors import InputError, IspViewerError
+
+EXIT_USER_ERROR = 2
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def register(fn):
+        COMMANDS[name] = fn
+        return fn
+    return register
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other user error
+        raise IspViewerError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="isp-viewer", description="Compare learned camera pipelines on RAW photos.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("gui", help="start the window (default when no command is given)")
+    s.add_argument("files", nargs="*")
+
+    s = sub.add_parser("info", help="facts of a RAW or image file as JSON")
+    s.add_argument("file")
+
+    s = sub.add_parser("render", help="render a RAW with LibRaw")
+    s.add_argument("file")
+    s.add_argument("--demosaic", default="AHD")
+    s.add_argument("--wb", default="camera", choices=["camera", "auto", "none"])
+    s.add_argument("--bits", type=int, default=8, choices=[8, 16])
+    s.add_argument("--linear", action="store_true", help="linear output (no sRGB curve)")
+    s.add_argument("--out", required=True)
+
+    sub.add_parser("models", help="list the networks, their weights and licences")
+
+    s = sub.add_parser("detect", help="which network a checkpoint belongs to")
+    s.add_argument("file")
+
+    s = sub.add_parser("process", help="run networks on an input")
+    s.add_argument("input")
+    s.add_argument("--model", action="append", required=True, help="model id (repeatable)")
+    s.add_argument("--weights", action="append", default=[], help="checkpoint for the model at the same position")
+    s.add_argument("--simulate-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"])
+    s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"], help="the input PNG is a packed Bayer frame")
+    s.add_argument("--bayer-bits", type=int, default=10)
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    s.add_argument("--out", required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv or (argv[0] not in _command_names() and not argv[0].startswith("-")):
+            return _start_gui(argv)
+        args = build_parser().parse_args(argv)
+        if args.command == "gui":
+            return _start_gui(args.files)
+        return COMMANDS[args.command](args)
+    except IspViewerError as err:
+        print(f"isp-viewer: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("isp-viewer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 — the promise is one line, never a traceback
+        print(f"isp-viewer: internal error: {type(err).__name__}: {' '.join(str(err).split())[:300]}", file=sys.stderr)
+        return 1
+
+
+def _command_names() -> set[str]:
+    return {"gui", "info", "render", "models", "detect", "process", "metrics", "eval", "export", "-h", "--help"}
+
+
+def _start_gui(files: list[str]) -> int:
+    from isp_viewer.app import run_app
+
+    return run_app(files)
+
+
+@command("info")
+def cmd_info(args: argparse.Namespace) -> int:
+    from isp_viewer.io.open import open_any
+
+    opened = open_any(args.file)
+    facts = opened.facts() if hasattr(opened, "facts") else dict(opened.meta)
+    facts.setdefault("path", args.file)
+    print(json.dumps(facts, indent=2, ensure_ascii=False))
+    return 0
+
+
+@command("render")
+def cmd_render(args: argparse.Namespace) -> int:
+    from isp_viewer.io.images import write_image
+    from isp_viewer.io.raw import LibRawOptions, render_libraw
+
+    options = LibRawOptions(demosaic=args.demosaic.upper(), wb=args.wb, output="linear" if args.linear else "srgb", bits=args.bits)
+    image = render_libraw(args.file, options)
+    out = Path(args.out)
+    _write_linear_aware(out, image, args.bits)
+    print(f"{out}  ({image.width}x{image.height}, {options.label})")
+    return 0
+
+
+def _write_linear_aware(out: Path, image, bits: int) -> None:
+    """Write pixel values as they are (a --linear render stays linear in the file)."""
+    from isp_viewer.io.images import write_image
+
+    write_image(out, image.data if image.linear else image, bits=bits)
+
+
+@command("models")
+def cmd_models(args: argparse.Namespace) -> int:
+    from isp_viewer.models.loading import sha256_of_file
+    from isp_viewer.models.registry import all_specs, expected_sha256, find_weights
+
+    rows = [("id", "task", "input", "weights", "sha256", "licence")]
+    for spec in all_specs():
+        path = find_weights(spec)
+        if path is None:
+            found, check = ("no public weights — load your own" if not spec.weights else "not found"), "-"
+        else:
+            found = str(path)
+            want = expected_sha256(spec, path)
+            check = "-" if want is None else ("match" if sha256_of_file(path) == want else "MISMATCH")
+        licence = spec.license + (" (non-commercial)" if spec.non_commercial else "")
+        rows.append((spec.id, spec.task.value, spec.input_kind.value, found, check, licence))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+    return 0
+
+
+@command("detect")
+def cmd_detect(args: argparse.Namespace) -> int:
+    from isp_viewer.models.registry import detect_checkpoint
+
+    matches = detect_checkpoint(args.file)
+    if not matches:
+        raise InputError(f"{Path(args.file).name}: its keys and shapes match none of the known networks")
+    for spec in matches:
+        print(f"{spec.id}\t{spec.name}")
+    return 0
+
+
+@command("process")
+def cmd_process(args: argparse.Namespace) -> int:
+    import torch
+
+    from isp_viewer.io.images import write_image
+    from isp_viewer.io.open import open_any
+    from isp_viewer.models.adapters import finish_output, run_full_frame
+    from isp_viewer.models.registry import get_spec, load_network
+
+    if args.weights and len(args.weights) > len(args.model):
+        raise InputError("more --weights than --model options")
+    source = open_any(args.input, simulate_cfa=args.simulate_cfa, bayer_cfa=args.bayer_cfa, bayer_bits=args.bayer_bits)
+    device = _pick_device(args.device)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(args.input).stem
+    for i, model_id in enumerate(args.model):
+        spec = get_spec(model_id)
+        weights = args.weights[i] if i < len(args.weights) else None
+        loaded = load_network(spec, weights)
+        t0 = time.perf_counter()
+        out = run_full_frame(spec, loaded.net, source, device=device, dtype=torch.float32)
+        seconds = time.perf_counter() - t0
+        sidecar = {"model": spec.id, "model_name": spec.name, "weights": loaded.weights_path,
+                   "weights_sha256": loaded.weights_sha256, "device": device, "dtype": "float32",
+                   "seconds": round(seconds, 3), "input": _input_facts(source), "licence": spec.license}
+        image = finish_output(spec, out, source, spec.name, sidecar)
+        png = out_dir / f"{stem}__{spec.id}.png"
+        write_image(png, image, bits=16)
+        png.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False))
+        print(f"{png}  ({image.width}x{image.height}, {seconds:.2f} s on {device})")
+    return 0
+
+
+def _pick_device(request: str) -> str:
+    import torch
+
+    if request == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if request == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda: no CUDA device is available (this torch build: " + torch.__version__ + ")")
+    if request == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise InputError("--device mps: Apple MPS is not available")
+    return request
+
+
+def _input_facts(source) -> dict:
+    facts = source.facts() if hasattr(source, "facts") else dict(source.meta)
+    return {k: v for k, v in facts.items() if isinstance(v, (str, int, float, list, bool, type(None)))}

@@ -1,0 +1,69 @@
+"""From what the user opened (a RawMosaic or an Image) to a network's input, and back.
+
+Each network's own `infer` handles its packing, phase and padding; this module only decides
+which array it receives (white-balanced mosaic, sRGB, linear RGB) and how its output becomes an
+`Image` on the reference grid (camera-RGB outputs are developed like LibRaw's).
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import numpy as np
+import torch
+
+from isp_viewer.core.errors import ModelError
+from isp_viewer.core.image import Image, linear_to_srgb, srgb_to_linear
+from isp_viewer.io.develop import colour_demosaicing, develop, network_input
+from isp_viewer.io.raw import RawMosaic
+from isp_viewer.models.spec import InputKind, ModelSpec, Task
+
+Source = Union[RawMosaic, Image]
+
+
+def prepare_input(spec: ModelSpec, source: Source, wb: str = "camera") -> tuple[np.ndarray, str | None]:
+    """(array, cfa) as spec.infer expects, or ModelError saying why this input cannot work."""
+    kind = spec.input_kind
+    if kind in (InputKind.BAYER, InputKind.XTRANS):
+        if not isinstance(source, RawMosaic):
+            raise ModelError(f"{spec.name} needs a RAW mosaic; open a camera RAW file or simulate a mosaic from this image")
+        if kind is InputKind.BAYER and source.is_xtrans:
+            raise ModelError(f"{spec.name} works on 2x2 Bayer mosaics; this file is X-Trans")
+        if kind is InputKind.XTRANS and not source.is_xtrans:
+            raise ModelError(f"{spec.name} works on X-Trans mosaics; this file is Bayer {source.cfa}")
+        x, cfa = network_input(source, wb), source.cfa
+    else:
+        if isinstance(source, RawMosaic):
+            raise ModelError(f"{spec.name} needs an RGB image; render the RAW first (e.g. with a LibRaw baseline)")
+        rgb = np.clip(source.rgb(), 0, 1)
+        if kind is InputKind.SRGB and source.linear:
+            rgb = linear_to_srgb(rgb)
+        elif kind is InputKind.LINEAR_RGB and not source.linear:
+            rgb = srgb_to_linear(rgb)
+        x, cfa = np.ascontiguousarray(rgb, np.float32), None
+    side = min(x.shape[0], x.shape[1])
+    if side < spec.min_size:
+        raise ModelError(f"{spec.name} needs images at least {spec.min_size} px on each side; this one is {x.shape[1]}x{x.shape[0]}")
+    return x, cfa
+
+
+def finish_output(spec: ModelSpec, out: np.ndarray, source: Source, label: str, meta: dict) -> Image:
+    """The network's output as an Image on the reference grid."""
+    if out.ndim == 2:
+        # A mosaic (RAW denoiser, RGB->RAW): shown through a classical demosaic.
+        cd = colour_demosaicing()
+        cfa = source.cfa if isinstance(source, RawMosaic) else "RGGB"
+        out = np.clip(np.asarray(cd.demosaicing_CFA_Bayer_Malvar2004(out, cfa), np.float32), 0, 1)
+        meta = {**meta, "shown_via": "Malvar demosaic of the output mosaic"}
+    if isinstance(source, RawMosaic) and spec.task in (Task.DEMOSAICK, Task.JOINT_DENOISE_DEMOSAICK, Task.DENOISE):
+        return develop(out, source, "srgb", label=label, meta=meta)
+    return Image(np.clip(out, 0, 1), linear=spec.input_kind is InputKind.LINEAR_RGB, label=label,
+                 source=getattr(source, "path", None) or getattr(source, "source", ""), meta=meta)
+
+
+def run_full_frame(spec: ModelSpec, net: torch.nn.Module, source: Source, device: str = "cpu",
+                   dtype: torch.dtype = torch.float32, **options) -> np.ndarray:
+    """One pass over the whole input (no tiling): the reference the engine's tiling is checked against."""
+    x, cfa = prepare_input(spec, source)
+    net = net.to(device=device, dtype=dtype)
+    return spec.infer(net, x, cfa=cfa, device=device, dtype=dtype, **{**spec.options, **options})

@@ -1,0 +1,520 @@
+"""The main window: linked panes, inspector, display controls, menus."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QDockWidget, QDoubleSpinBox, QFileDialog, QFormLayout,
+    QGridLayout, QLabel, QMainWindow, QMessageBox, QTableWidget, QTableWidgetItem, QWidget,
+)
+
+from isp_viewer.core.errors import IspViewerError
+from isp_viewer.core.image import Image
+from isp_viewer.core.session import PaneItem, Session
+from isp_viewer.io.raw import DEMOSAIC_ALGORITHMS, LibRawOptions, RawMosaic
+from isp_viewer.ui import methods
+from isp_viewer.ui.bridge import FutureBridge
+from isp_viewer.ui.pane import ImagePane
+
+MAX_PANES = 9
+FILE_FILTER = ("Images and RAW (*.dng *.cr2 *.cr3 *.nef *.arw *.raf *.orf *.rw2 *.pef *.srw *.kdc *.gpr *.x3f *.raw "
+               "*.png *.tif *.tiff *.jpg *.jpeg *.bmp);;All files (*)")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("ISP Viewer")
+        self.resize(1500, 950)
+        self.setAcceptDrops(True)
+        self.session = Session()
+        self.bridge = FutureBridge(workers=2, parent=self)
+        self.panes: dict[int, ImagePane] = {}
+        self.current_id: int | None = None
+        self.exposure = 0.0
+        self.gamma: float | None = None
+        self.swipe_on = False
+        self.flickering = False
+        self.last_error = ""
+        self._cursor = (0.0, 0.0)
+        self.fit_mode = True   # keep fitting on resize until the user zooms or pans
+        self._build_central()
+        self._build_docks()
+        self._build_menus()
+        self.statusBar().showMessage("Open RAW files or images (Ctrl+O), or drop them here")
+        self.zoom_label = QLabel("")
+        self.coord_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.coord_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.session.item_added.connect(self._on_item_added)
+        self.session.item_changed.connect(self._on_item_changed)
+        self.session.item_removed.connect(self._on_item_removed)
+        self.session.reference_changed.connect(lambda _id: self._relayout())
+
+    # ---------------------------------------------------------------- layout
+    def _build_central(self) -> None:
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(2, 2, 2, 2)
+        self.grid.setSpacing(3)
+        self.setCentralWidget(self.grid_host)
+
+    def _build_docks(self) -> None:
+        self.inspector = QTableWidget(0, 3)
+        self.inspector.setHorizontalHeaderLabels(["pane", "value", "normalised"])
+        self.inspector.horizontalHeader().setStretchLastSection(True)
+        self.inspector.verticalHeader().setVisible(False)
+        dock = QDockWidget("Pixel inspector", self)
+        dock.setObjectName("inspector")
+        dock.setWidget(self.inspector)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+        display = QWidget()
+        form = QFormLayout(display)
+        self.exposure_box = QDoubleSpinBox()
+        self.exposure_box.setRange(-8, 8)
+        self.exposure_box.setSingleStep(0.25)
+        self.exposure_box.setSuffix(" EV")
+        self.gamma_box = QComboBox()
+        self.gamma_box.addItems(["sRGB curve", "gamma 2.2", "gamma 1.8", "linear (1.0)"])
+        form.addRow("Exposure", self.exposure_box)
+        form.addRow("Display curve (linear images)", self.gamma_box)
+        self._display_timer = QTimer(self, singleShot=True, interval=150)
+        self._display_timer.timeout.connect(self._refresh_all_displays)
+        self.exposure_box.valueChanged.connect(lambda v: self._set_display(exposure=v))
+        self.gamma_box.currentIndexChanged.connect(lambda i: self._set_display(gamma=[None, 2.2, 1.8, 1.0][i]))
+        dock = QDockWidget("Display", self)
+        dock.setObjectName("display")
+        dock.setWidget(display)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.docks_area = Qt.DockWidgetArea.RightDockWidgetArea
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._fill_recent()
+        self._action(file_menu, "Open &demo", None, self.open_demo)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+
+        view = self.menuBar().addMenu("&View")
+        self._action(view, "&Fit", "F", self.zoom_fit)
+        self._action(view, "1:1 pixels", "1", lambda: self.set_zoom(1.0))
+        self._action(view, "Zoom &in", "=", lambda: self.zoom_by(2.0))
+        self._action(view, "Zoom &out", "-", lambda: self.zoom_by(0.5))
+        view.addSeparator()
+        self._action(view, "Make current pane the &reference", "R", self.make_current_reference)
+        self._action(view, "&Swipe current pane against reference", "S", self.toggle_swipe)
+        view.addAction("(hold Space: flicker current pane to the reference)").setEnabled(False)
+        self._action(view, "&Close current pane", "Ctrl+W", self.close_current)
+
+        m = self.menuBar().addMenu("&Methods")
+        self._action(m, "Add &LibRaw rendering…", "Ctrl+L", self.add_libraw_dialog)
+        for algo in ("bilinear", "malvar", "menon"):
+            self._action(m, f"Add classical demosaic: {algo}", None, lambda a=algo: self.add_classical(a))
+
+    def _action(self, menu, text: str, shortcut, slot: Callable[[], Any]) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    # ---------------------------------------------------------------- opening
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open RAW files or images", "", FILE_FILTER)
+        self.open_files(paths)
+
+    def open_files(self, paths: list[str]) -> None:
+        for path in paths[: MAX_PANES]:
+            self._remember_recent(path)
+            item = self.session.add_item(Path(path).name, source_path=str(path), method={"kind": "default"})
+            self.bridge.submit(lambda p=path: methods.quick_preview_or_none(p),
+                               lambda preview, i=item.id: self._show_preview(i, preview))
+            self.bridge.submit(lambda p=path: methods.open_and_render(p),
+                               lambda res, i=item.id: self._opened(i, res),
+                               lambda err, i=item.id: self._failed(i, err))
+
+    def open_demo(self) -> None:
+        """A comparison with known ground truth: a bundled photo, mosaicked, demosaicked."""
+        ref_item = self.session.add_item("Demo reference (ground truth)", method={"kind": "demo"})
+        self.bridge.submit(methods.demo_source, lambda res: self._demo_ready(ref_item.id, res),
+                           lambda err: self._failed(ref_item.id, err))
+
+    def _demo_ready(self, ref_id: int, result) -> None:
+        reference, mosaic = result
+        self.session.sources[mosaic.path] = mosaic
+        self._set_ready(ref_id, reference, f"Reference: {Path(reference.source).name} (ground truth)")
+        self.session.set_reference(ref_id)
+        for algo in ("bilinear", "malvar", "menon"):
+            self.add_classical(algo, mosaic)
+        self.add_network("demosaicnet_bayer", mosaic)
+
+    def _show_preview(self, item_id: int, preview: np.ndarray | None) -> None:
+        item = self.session.items.get(item_id)
+        if preview is None or item is None or item.status != "loading":
+            return
+        pane = self.panes[item_id]
+        ref = self._reference_size() or (preview.shape[1] * 2, preview.shape[0] * 2)
+        pane.set_display(preview, ref)
+        pane.set_title(f"{item.label} — preview, decoding…")
+        if self.current_id is None or len(self.panes) == 1:
+            pane.view.autoRange(padding=0)
+
+    def _opened(self, item_id: int, result) -> None:
+        source, image, label = result
+        self.session.sources[image.source or self.session.items[item_id].source_path] = source
+        self._set_ready(item_id, image, label)
+
+    def _set_ready(self, item_id: int, image: Image, label: str) -> None:
+        self.session.update_item(item_id, image=image, label=label, status="ready", message="")
+
+    def _failed(self, item_id: int, err: BaseException) -> None:
+        text = str(err) if isinstance(err, IspViewerError) else f"{type(err).__name__}: {err}"
+        self.session.update_item(item_id, status="error", message=text)
+        self.show_error(text)
+
+    def show_error(self, text: str) -> None:
+        """A non-modal dialog: the window keeps working while it is open."""
+        self.last_error = text
+        self.statusBar().showMessage(text, 15000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "ISP Viewer", text, QMessageBox.StandardButton.Ok, self)
+        box.setModal(False)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        self.error_box = box
+
+    # ---------------------------------------------------------------- methods
+    def current_source(self):
+        item = self.session.items.get(self.current_id) if self.current_id else None
+        candidates = [item.source_path] if item else []
+        candidates += [i.source_path for i in self.session.items.values()]
+        for path in candidates:
+            if path in self.session.sources:
+                return self.session.sources[path]
+        for src in self.session.sources.values():
+            return src
+        return None
+
+    def add_libraw_dialog(self) -> None:
+        source = self.current_source()
+        if not isinstance(source, RawMosaic) or source.meta.get("raw_type") != "Flat":
+            self.show_error("LibRaw renderings need a camera RAW file; open one first")
+            return
+        dialog = LibRawDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.add_libraw(source, dialog.options())
+
+    def add_libraw(self, source: RawMosaic, options: LibRawOptions) -> int:
+        item = self.session.add_item(options.label, source.path, {"kind": "libraw", **options.__dict__})
+        self.bridge.submit(lambda: methods.render_libraw_image(source.path, options),
+                           lambda img, i=item.id: self._set_ready(i, img, f"{Path(source.path).name} · {options.label}"),
+                           lambda err, i=item.id: self._failed(i, err))
+        return item.id
+
+    def add_classical(self, algorithm: str, source=None) -> int | None:
+        source = source or self.current_source()
+        if not isinstance(source, RawMosaic):
+            self.show_error("Classical demosaicking needs a mosaic: open a RAW file, or the demo")
+            return None
+        item = self.session.add_item(algorithm, source.path, {"kind": "classical", "algorithm": algorithm})
+        self.bridge.submit(lambda: methods.classical_image(source, algorithm),
+                           lambda img, i=item.id: self._set_ready(i, img, img.label),
+                           lambda err, i=item.id: self._failed(i, err))
+        return item.id
+
+    def add_network(self, model_id: str, source=None, weights: str | None = None) -> int | None:
+        source = source or self.current_source()
+        if source is None:
+            self.show_error("Open an input first")
+            return None
+        item = self.session.add_item(model_id, getattr(source, "path", ""), {"kind": "network", "model": model_id})
+        self.bridge.submit(lambda: methods.network_image(model_id, source, weights),
+                           lambda img, i=item.id: self._set_ready(i, img, img.label),
+                           lambda err, i=item.id: self._failed(i, err))
+        return item.id
+
+    # ---------------------------------------------------------------- session → panes
+    def _on_item_added(self, item: PaneItem) -> None:
+        if len(self.panes) >= MAX_PANES:
+            oldest = next(iter(self.panes))
+            self.session.remove_item(oldest)
+        pane = ImagePane(item.id)
+        pane.set_title(item.label)
+        pane.set_busy(True)
+        pane.clicked.connect(self.set_current)
+        pane.mouse_moved.connect(self._on_mouse_moved)
+        pane.view.sigRangeChanged.connect(lambda *_: self._update_zoom_label())
+        pane.view.sigRangeChangedManually.connect(lambda *_: setattr(self, "fit_mode", False))
+        self.panes[item.id] = pane
+        if self.current_id is None:
+            self.set_current(item.id)
+        self._relayout()
+        QTimer.singleShot(30, self._fit_if_wanted)
+
+    def _on_item_changed(self, item: PaneItem) -> None:
+        pane = self.panes.get(item.id)
+        if pane is None:
+            return
+        is_ref = item.id == self.session.reference_id
+        pane.set_title(item.label, is_ref)
+        if item.status == "error":
+            pane.set_error(item.message)
+            pane.set_title(f"{item.label} — failed")
+        elif item.status == "ready" and item.image is not None:
+            pane.set_busy(False)
+            first = self._reference_size() is None or item.id == self.session.reference_id
+            self._refresh_display(item)
+            if first or self.fit_mode:
+                QTimer.singleShot(30, self._fit_if_wanted)
+        elif item.status == "loading":
+            pane.set_busy(True, item.progress)
+
+    def _on_item_removed(self, item_id: int) -> None:
+        pane = self.panes.pop(item_id, None)
+        if pane is not None:
+            pane.setParent(None)
+            pane.deleteLater()
+        if self.current_id == item_id:
+            self.current_id = next(iter(self.panes), None)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Automatic grid; every pane's ViewBox linked to the first one (one shared viewport)."""
+        while self.grid.count():
+            self.grid.takeAt(0)
+        panes = list(self.panes.values())
+        cols = max(1, math.ceil(math.sqrt(len(panes))))
+        master = panes[0].view if panes else None
+        for i, pane in enumerate(panes):
+            self.grid.addWidget(pane, i // cols, i % cols)
+            if pane.view is not master:
+                pane.view.setXLink(master)
+                pane.view.setYLink(master)
+            item = self.session.items.get(pane.item_id)
+            if item:
+                pane.set_title(item.label if item.status != "error" else f"{item.label} — failed",
+                               pane.item_id == self.session.reference_id)
+        ref = self._reference_size()
+        if ref:
+            for pane in panes:
+                if pane.display is not None and pane.rect_size != ref:
+                    pane.set_display(pane.display, ref)
+
+    def _reference_size(self) -> tuple[int, int] | None:
+        ref = self.session.reference
+        if ref is None or ref.image is None:
+            return None
+        return ref.image.width, ref.image.height
+
+    # ---------------------------------------------------------------- display
+    def _set_display(self, exposure: float | None = None, gamma: float | None | str = "keep") -> None:
+        if exposure is not None:
+            self.exposure = exposure
+        if gamma != "keep":
+            self.gamma = gamma  # type: ignore[assignment]
+        self._display_timer.start()
+
+    def _refresh_all_displays(self) -> None:
+        for item in self.session.items.values():
+            if item.image is not None:
+                self._refresh_display(item)
+
+    def _refresh_display(self, item: PaneItem) -> None:
+        image, exposure, gamma = item.image, self.exposure, self.gamma
+        apply_gamma = gamma if image.linear else None
+        self.bridge.submit(lambda: image.to_display(exposure, apply_gamma),
+                           lambda disp, i=item.id: self._apply_display(i, disp))
+
+    def _apply_display(self, item_id: int, display: np.ndarray) -> None:
+        pane = self.panes.get(item_id)
+        item = self.session.items.get(item_id)
+        if pane is None or item is None:
+            return
+        ref = self._reference_size() or (display.shape[1], display.shape[0])
+        pane.set_display(display, ref)
+
+    # ---------------------------------------------------------------- navigation
+    def set_current(self, item_id: int) -> None:
+        if self.swipe_on:
+            self.toggle_swipe()
+        self.current_id = item_id
+        for pid, pane in self.panes.items():
+            pane.set_current(pid == item_id)
+
+    def master_view(self):
+        return next(iter(self.panes.values())).view if self.panes else None
+
+    def _fit_if_wanted(self) -> None:
+        if self.fit_mode:
+            self.zoom_fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_if_wanted)
+
+    def zoom_fit(self) -> None:
+        self.fit_mode = True
+        view, ref = self.master_view(), self._reference_size()
+        if view is not None and ref:
+            view.setRange(xRange=(0, ref[0]), yRange=(0, ref[1]), padding=0)
+
+    def set_zoom(self, factor: float) -> None:
+        """factor: screen pixels per reference pixel, kept centred on the current view."""
+        self.fit_mode = False
+        view = self.master_view()
+        if view is None:
+            return
+        factor = min(max(factor, 1 / 64), 32.0)
+        (x0, x1), (y0, y1) = view.viewRange()
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        half_w, half_h = view.width() / factor / 2, view.height() / factor / 2
+        view.setRange(xRange=(cx - half_w, cx + half_w), yRange=(cy - half_h, cy + half_h), padding=0)
+
+    def zoom_by(self, ratio: float) -> None:
+        pane = next(iter(self.panes.values()), None)
+        if pane is not None:
+            self.set_zoom(pane.zoom_factor() * ratio)
+
+    def _update_zoom_label(self) -> None:
+        pane = next(iter(self.panes.values()), None)
+        if pane is not None:
+            self.zoom_label.setText(f"zoom {pane.zoom_factor() * 100:.0f}%")
+
+    def _on_mouse_moved(self, x: float, y: float) -> None:
+        self._cursor = (x, y)
+        for pane in self.panes.values():
+            pane.set_crosshair(x, y)
+        self.coord_label.setText(f"x {int(math.floor(x))}  y {int(math.floor(y))}")
+        self.update_inspector(int(math.floor(x)), int(math.floor(y)))
+
+    def inspector_values(self, x: int, y: int) -> list[tuple[str, str, str]]:
+        """(pane label, value, normalised value) at reference pixel (x, y) for every pane."""
+        rows = []
+        ref = self._reference_size()
+        for item in self.session.items.values():
+            if item.image is None or ref is None:
+                continue
+            img = item.image
+            ix, iy = int(x * img.width / ref[0]), int(y * img.height / ref[1])
+            if not (0 <= ix < img.width and 0 <= iy < img.height):
+                continue
+            v = img.data[iy, ix]
+            norm = " ".join(f"{c:.4f}" for c in v)
+            raw_value = ""
+            source = self.session.sources.get(item.source_path)
+            if isinstance(source, RawMosaic) and item.method.get("kind") in ("default", "libraw") and 0 <= iy < source.height and 0 <= ix < source.width:
+                letter = source.cfa[(iy % source.cfa_indices.shape[0]) * source.cfa_indices.shape[0] + ix % source.cfa_indices.shape[0]]
+                raw_value = f"raw {letter} {int(source.mosaic[iy, ix])}"
+            scale = 65535 if img.meta.get("bits") == 16 else 255
+            value = raw_value or " ".join(str(int(round(c * scale))) for c in v)
+            rows.append((item.label, value, norm))
+        return rows
+
+    def update_inspector(self, x: int, y: int) -> None:
+        rows = self.inspector_values(x, y)
+        self.inspector.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.inspector.setItem(r, c, QTableWidgetItem(text))
+
+    # ---------------------------------------------------------------- comparison tools
+    def make_current_reference(self) -> None:
+        if self.current_id is not None and self.session.items[self.current_id].status == "ready":
+            self.session.set_reference(self.current_id)
+
+    def flicker(self, on: bool) -> None:
+        """Show the reference's pixels in the current pane while on."""
+        pane = self.panes.get(self.current_id) if self.current_id else None
+        ref_pane = self.panes.get(self.session.reference_id) if self.session.reference_id else None
+        if pane is None or ref_pane is None or ref_pane.display is None:
+            return
+        self.flickering = on
+        pane.show_other(ref_pane.display if on else None)
+
+    def toggle_swipe(self) -> None:
+        pane = self.panes.get(self.current_id) if self.current_id else None
+        ref_pane = self.panes.get(self.session.reference_id) if self.session.reference_id else None
+        if pane is None:
+            return
+        self.swipe_on = not self.swipe_on and ref_pane is not None and ref_pane is not pane
+        pane.set_swipe(ref_pane.display if self.swipe_on else None)
+
+    def close_current(self) -> None:
+        if self.current_id is not None:
+            self.session.remove_item(self.current_id)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.flicker(True)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.flicker(False)
+            return
+        super().keyReleaseEvent(event)
+
+    # ---------------------------------------------------------------- drag and drop, recent
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        self.open_files(paths)
+
+    def _remember_recent(self, path: str) -> None:
+        settings = QSettings("isp-viewer", "isp-viewer")
+        recent = [p for p in (settings.value("recent", []) or []) if p != path]
+        settings.setValue("recent", [str(path)] + recent[:9])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in (QSettings("isp-viewer", "isp-viewer").value("recent", []) or [])[:10]:
+            self.recent_menu.addAction(path).triggered.connect(lambda _c=False, p=path: self.open_files([p]))
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.bridge.shutdown()
+        super().closeEvent(event)
+
+
+class LibRawDialog(QDialog):
+    """Choose a LibRaw rendering: demosaic algorithm, white balance, output, bits."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add LibRaw rendering")
+        form = QFormLayout(self)
+        self.demosaic = QComboBox()
+        self.demosaic.addItems(list(DEMOSAIC_ALGORITHMS))
+        self.demosaic.setCurrentText("AHD")
+        self.wb = QComboBox()
+        self.wb.addItems(["camera", "auto", "none"])
+        self.output = QComboBox()
+        self.output.addItems(["srgb", "linear"])
+        self.bits = QComboBox()
+        self.bits.addItems(["16", "8"])
+        form.addRow("Demosaic", self.demosaic)
+        form.addRow("White balance", self.wb)
+        form.addRow("Output", self.output)
+        form.addRow("Bits", self.bits)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def options(self) -> LibRawOptions:
+        return LibRawOptions(self.demosaic.currentText(), self.wb.currentText(), self.output.currentText(),
+                             int(self.bits.currentText()))

@@ -1,0 +1,74 @@
+"""Worker-side functions the window runs off the GUI thread (no widgets here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from isp_viewer.core.image import Image
+from isp_viewer.core.errors import InputError
+from isp_viewer.io.develop import classical_demosaic
+from isp_viewer.io.images import read_image, simulate_mosaic
+from isp_viewer.io.open import open_any
+from isp_viewer.io.raw import RAW_SUFFIXES, LibRawOptions, RawMosaic, quick_preview, render_libraw
+
+DEFAULT_RENDER = LibRawOptions("AHD", "camera", "srgb", 16)
+
+
+def quick_preview_or_none(path: str) -> np.ndarray | None:
+    """The embedded preview or a half-size decode of a RAW (None for other files or on failure)."""
+    if Path(path).suffix.lower() not in RAW_SUFFIXES:
+        return None
+    try:
+        return quick_preview(path)
+    except InputError:
+        return None  # the full decode reports the reason
+
+
+def open_and_render(path: str) -> tuple[object, Image, str]:
+    """(source for networks, image to show, pane label)."""
+    source = open_any(path)
+    name = Path(path).name
+    if isinstance(source, RawMosaic):
+        image = render_libraw(path, DEFAULT_RENDER)
+        return source, image, f"{name} · {DEFAULT_RENDER.label}"
+    kind = "linear RGB" if source.linear else "image"
+    return source, source, f"{name} · {kind}"
+
+
+def render_libraw_image(path: str, options: LibRawOptions) -> Image:
+    return render_libraw(path, options)
+
+
+def classical_image(source: RawMosaic, algorithm: str) -> Image:
+    return classical_demosaic(source, algorithm)
+
+
+def network_image(model_id: str, source, weights: str | None = None) -> Image:
+    """Full-frame run of one network (the engine panel runs tiled jobs with progress)."""
+    import time
+
+    from isp_viewer.models.adapters import finish_output, run_full_frame
+    from isp_viewer.models.registry import get_spec, load_network
+
+    spec = get_spec(model_id)
+    loaded = load_network(spec, weights)
+    t0 = time.perf_counter()
+    out = run_full_frame(spec, loaded.net, source)
+    seconds = time.perf_counter() - t0
+    label = f"{spec.name} · {Path(loaded.weights_path).name} · cpu fp32 · {seconds:.1f} s"
+    return finish_output(spec, out, source, label, {"method": "network", "model": model_id,
+                                                    "weights_sha256": loaded.weights_sha256, "seconds": seconds})
+
+
+def demo_image_path() -> Path:
+    """A natural photo shipped inside scikit-image (no download)."""
+    import skimage.data
+
+    return Path(skimage.data.__file__).parent / "astronaut.png"
+
+
+def demo_source(cfa: str = "GRBG") -> tuple[Image, RawMosaic]:
+    reference = read_image(demo_image_path())
+    return reference, simulate_mosaic(reference, cfa)
