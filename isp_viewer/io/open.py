@@ -17,7 +17,8 @@ _MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"BM": "a 
 def sniff(path: Path) -> str | None:
     """What the first bytes say the file is, when it is a common image format."""
     try:
-        head = path.open("rb").read(8)
+        with path.open("rb") as f:
+            head = f.read(8)
     except OSError:
         return None
     return next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
