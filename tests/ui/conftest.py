@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6", reason="GUI tests need PySide6")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    import pyqtgraph as pg
+
+    from isp_viewer.ui.main_window import MainWindow
+
+    monkeypatch.setenv("HOME", str(tmp_path))   # QSettings (recent files) stay out of the user's home
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    win = MainWindow()
+    win.resize(1200, 800)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.bridge.shutdown()
+
+
+def wait_idle(qtbot, win, timeout=60000):
+    qtbot.waitUntil(lambda: win.bridge.pending == 0, timeout=timeout)
+    qtbot.wait(50)
