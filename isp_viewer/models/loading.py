@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Mapping
@@ -47,27 +49,38 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors import SafetensorsError
+    import safetensors
     from safetensors.torch import load_file
 
+    errors = (getattr(safetensors, "SafetensorError", ValueError), OSError, ValueError)
     try:
         return load_file(str(path), device="cpu")
-    except (SafetensorsError, OSError, ValueError) as exc:
+    except errors as exc:
         raise WeightsError(f"{path.name}: not a readable safetensors file ({exc})") from None
 
 
 def _read_torch(path: Path) -> object:
     try:
-        return torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. "pickle protocol 4": informational, not for users
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe content"
-        raise WeightsError(
-            f"{path.name}: refused to load: the file holds Python objects other than tensors "
-            f"(weights_only check: {first[:160]})"
-        ) from None
+        unsafe = re.search(r"unsupported GLOBAL ([\w.]+)|Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        if unsafe:
+            what = unsafe.group(1) or unsafe.group(2)
+            raise WeightsError(
+                f"{path.name}: refused to load: the file asks to run Python code ({what}), not just hold tensors"
+            ) from None
+        detail = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+        reason = detail.group(1).strip() if detail else "not a tensor archive"
+        raise WeightsError(f"{path.name}: not a readable PyTorch checkpoint ({reason})") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
-        raise WeightsError(f"{path.name}: not a readable PyTorch checkpoint ({str(exc).splitlines()[0][:160]})") from None
+        raise WeightsError(f"{path.name}: not a readable PyTorch checkpoint ({_first_line(exc)})") from None
 
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[-1][:160] if lines else type(exc).__name__
 
 def unwrap_container(obj: object, name: str = "checkpoint") -> dict[str, torch.Tensor]:
     """Find the state_dict inside common containers ({'state_dict': ...}, {'params_ema': ...}, ...)."""
