@@ -598,6 +598,7 @@ _ISP_RADIUS = 1 + 3 * (5 * 3 + 1) + 1 + 1               # 51 (Rgb2Raw; Raw2Rgb's
 SPECS: list[ModelSpec] = [
     ModelSpec(
         id="cycleisp_denoise_raw",
+        fp16=True, bf16=True,  # measured: tests/models/test_precision.py
         name="CycleISP RAW denoiser",
         task=Task.DENOISE,
         input_kind=InputKind.BAYER,
@@ -627,6 +628,7 @@ SPECS: list[ModelSpec] = [
     ),
     ModelSpec(
         id="cycleisp_denoise_rgb",
+        fp16=True, bf16=True,  # measured: tests/models/test_precision.py
         name="CycleISP sRGB denoiser",
         task=Task.DENOISE,
         input_kind=InputKind.SRGB,
@@ -650,6 +652,7 @@ SPECS: list[ModelSpec] = [
     ),
     ModelSpec(
         id="cycleisp_rgb2raw",
+        fp16=True, bf16=True,  # measured: tests/models/test_precision.py
         name="CycleISP RGB→RAW",
         task=Task.RGB_TO_RAW,
         input_kind=InputKind.SRGB,

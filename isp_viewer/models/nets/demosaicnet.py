@@ -367,6 +367,7 @@ def infer_demosaicnet_xtrans(net: nn.Module, x: np.ndarray, *, cfa: str | None =
 SPECS: list[ModelSpec] = [
     ModelSpec(
         id="demosaicnet_bayer",
+        fp16=True, bf16=True,  # measured: tests/models/test_precision.py
         name="demosaicnet (Bayer)",
         task=Task.DEMOSAICK,
         input_kind=InputKind.BAYER,
@@ -398,6 +399,7 @@ SPECS: list[ModelSpec] = [
     ),
     ModelSpec(
         id="demosaicnet_xtrans",
+        fp16=True, bf16=True,  # measured: tests/models/test_precision.py
         name="demosaicnet (X-Trans)",
         task=Task.DEMOSAICK,
         input_kind=InputKind.XTRANS,

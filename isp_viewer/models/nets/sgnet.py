@@ -406,6 +406,7 @@ def infer_sgnet(
 SPECS: list[ModelSpec] = [
     ModelSpec(
         id="sgnet",
+        fp16=True, bf16=False,  # measured: tests/models/test_precision.py
         name="SGNet",
         task=Task.JOINT_DENOISE_DEMOSAICK,
         input_kind=InputKind.BAYER,

@@ -252,6 +252,7 @@ LEFTTHOMAS_OVERLAP = 18
 SPECS: list[ModelSpec] = [
     ModelSpec(
         id="srgan_lornatang_x4",
+        fp16=True, bf16=True,  # measured: tests/models/test_precision.py
         name="SRResNet/SRGAN x4 (Lornatang)",
         task=Task.SUPER_RESOLUTION,
         input_kind=InputKind.SRGB,
@@ -285,6 +286,8 @@ SPECS: list[ModelSpec] = [
     *[
         ModelSpec(
             id=f"srgan_leftthomas_x{scale}",
+            # measured by tests/models/test_precision.py: bf16 drifts 0.022 at x2
+            fp16=True, bf16=scale != 2,
             name=f"SRGAN x{scale} (leftthomas, 2018)",
             task=Task.SUPER_RESOLUTION,
             input_kind=InputKind.SRGB,
