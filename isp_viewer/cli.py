@@ -136,17 +136,25 @@ def cmd_models(args: argparse.Namespace) -> int:
     for spec in all_specs():
         path = find_weights(spec)
         if path is None:
-            found, check = ("no public weights — load your own" if not spec.weights else "not found"), "-"
+            unpublished = not spec.weights or "no public weights" in spec.notes
+            found, check = ("no public weights — load your own" if unpublished else "not found"), "-"
         else:
             found = str(path)
             want = expected_sha256(spec, path)
             check = "-" if want is None else ("match" if sha256_of_file(path) == want else "MISMATCH")
-        licence = spec.license + (" (non-commercial)" if spec.non_commercial else "")
+        licence = short_licence(spec.license) + (" (non-commercial)" if spec.non_commercial else "")
         rows.append((spec.id, spec.task.value, spec.input_kind.value, found, check, licence))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     return 0
+
+
+def short_licence(text: str) -> str:
+    """The licence's name without the explanation the descriptor carries."""
+    for sep in (" (", ":", ";"):
+        text = text.split(sep, 1)[0]
+    return text.strip()
 
 
 @command("detect")
@@ -167,7 +175,7 @@ def cmd_process(args: argparse.Namespace) -> int:
 
     from isp_viewer.io.images import write_image
     from isp_viewer.io.open import open_any
-    from isp_viewer.models.adapters import finish_output, run_full_frame
+    from isp_viewer.models.adapters import finish_output, prepare_input, run_full_frame
     from isp_viewer.models.registry import get_spec, load_network
 
     if args.weights and len(args.weights) > len(args.model):
@@ -177,8 +185,10 @@ def cmd_process(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(args.input).stem
-    for i, model_id in enumerate(args.model):
-        spec = get_spec(model_id)
+    specs = [get_spec(model_id) for model_id in args.model]
+    for spec in specs:   # say at once when an input cannot work, before loading any weights
+        prepare_input(spec, source)
+    for i, spec in enumerate(specs):
         weights = args.weights[i] if i < len(args.weights) else None
         loaded = load_network(spec, weights)
         t0 = time.perf_counter()

@@ -53,3 +53,38 @@ def test_usage_errors_are_one_line(tmp_path):
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     proc = run_cli("info", tmp_path / "missing.dng")
     assert proc.returncode == 2 and "not found" in proc.stderr
+
+
+def test_models_table_lists_weights_and_licences():
+    proc = run_cli("models")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    bayer = next(l for l in lines if l.startswith("demosaicnet_bayer"))
+    assert "bayer.pth" in bayer and "MIT" in bayer and "match" in bayer
+    assert "no public weights" in next(l for l in lines if l.startswith("sgnet"))
+    assert "non-commercial" in next(l for l in lines if l.startswith("pynet "))
+
+
+def test_process_demosaicnet_on_simulated_kodak(data, tmp_path):
+    proc = run_cli("process", data / "paired/kodak24/kodim19.png", "--simulate-cfa", "GRBG",
+                   "--model", "demosaicnet_bayer", "--device", "cpu", "--out", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    png = tmp_path / "kodim19__demosaicnet_bayer.png"
+    sidecar = json.loads(png.with_suffix(".json").read_text())
+    assert sidecar["model"] == "demosaicnet_bayer" and sidecar["device"] == "cpu" and sidecar["dtype"] == "float32"
+    assert len(sidecar["weights_sha256"]) == 64 and sidecar["input"]["simulated_cfa"] == "GRBG"
+    out = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)[..., ::-1].astype(np.float64) / 65535
+    ref = cv2.imread(str(data / "paired/kodak24/kodim19.png"))[..., ::-1].astype(np.float64) / 255
+    psnr = 10 * np.log10(1 / np.mean((out[4:-4, 4:-4] - ref[4:-4, 4:-4]) ** 2))
+    assert psnr > 38
+
+
+def test_process_and_detect_errors(data, tmp_path):
+    proc = run_cli("process", data / "raw/Blackmagic.dng", "--model", "srgan_leftthomas_x4", "--out", tmp_path)
+    assert proc.returncode == 2 and "needs an RGB image" in proc.stderr
+    proc = run_cli("process", data / "paired/kodak24/kodim19.png", "--model", "uhdfour_uhd", "--out", tmp_path)
+    assert proc.returncode == 2 and "no weights found" in proc.stderr
+    proc = run_cli("detect", data / "paired/kodak24/kodim19.png")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    proc = run_cli("detect", data.parent / "weights/demosaicnet/xtrans.pth")
+    assert proc.returncode == 0 and proc.stdout.startswith("demosaicnet_xtrans")
