@@ -18,7 +18,9 @@ from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
 from isp_viewer.core.session import PaneItem, Session
 from isp_viewer.io.raw import DEMOSAIC_ALGORITHMS, LibRawOptions, RawMosaic
-from isp_viewer.ui import methods
+from isp_viewer.core.region import Region
+from isp_viewer.ui import analysis_jobs, methods
+from isp_viewer.ui.analysis_panel import AnalysisPanel
 from isp_viewer.ui.bridge import FutureBridge
 from isp_viewer.ui.pane import ImagePane
 
@@ -44,6 +46,10 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self._cursor = (0.0, 0.0)
         self.fit_mode = True   # keep fitting on resize until the user zooms or pans
+        self.analysis_mode = "image"
+        self.roi: tuple[float, float, float, float] | None = None
+        self._analysis_generation = 0
+        self._display_generation = 0
         self._build_central()
         self._build_docks()
         self._build_menus()
@@ -55,7 +61,7 @@ class MainWindow(QMainWindow):
         self.session.item_added.connect(self._on_item_added)
         self.session.item_changed.connect(self._on_item_changed)
         self.session.item_removed.connect(self._on_item_removed)
-        self.session.reference_changed.connect(lambda _id: self._relayout())
+        self.session.reference_changed.connect(lambda _id: self._on_reference_changed())
 
     # ---------------------------------------------------------------- layout
     def _build_central(self) -> None:
@@ -95,6 +101,17 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.docks_area = Qt.DockWidgetArea.RightDockWidgetArea
 
+        self.analysis = AnalysisPanel()
+        dock = QDockWidget("Analysis", self)
+        dock.setObjectName("analysis")
+        dock.setWidget(self.analysis)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.analysis.mode_changed.connect(self.set_analysis_mode)
+        self.analysis.convention_changed.connect(self.schedule_analysis)
+        self.analysis.roi_toggled.connect(self.set_roi_enabled)
+        self._analysis_timer = QTimer(self, singleShot=True, interval=200)   # throttle recomputation
+        self._analysis_timer.timeout.connect(self._run_analysis)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
@@ -114,6 +131,14 @@ class MainWindow(QMainWindow):
         self._action(view, "&Swipe current pane against reference", "S", self.toggle_swipe)
         view.addAction("(hold Space: flicker current pane to the reference)").setEnabled(False)
         self._action(view, "&Close current pane", "Ctrl+W", self.close_current)
+
+        a = self.menuBar().addMenu("&Analysis")
+        for i, mode in enumerate(analysis_jobs.MODES):
+            from isp_viewer.ui.analysis_panel import MODE_LABELS
+
+            self._action(a, MODE_LABELS[mode], f"Alt+{i}" if i < 10 else None, lambda m=mode: self.analysis.set_mode(m))
+        a.addSeparator()
+        self._action(a, "Region of interest on/off", "Ctrl+R", lambda: self.analysis.roi.toggle())
 
         m = self.menuBar().addMenu("&Methods")
         self._action(m, "Add &LibRaw rendering…", "Ctrl+L", self.add_libraw_dialog)
@@ -253,6 +278,10 @@ class MainWindow(QMainWindow):
         pane.set_busy(True)
         pane.clicked.connect(self.set_current)
         pane.mouse_moved.connect(self._on_mouse_moved)
+        pane.roi_moved.connect(self._on_roi_moved)
+        pane.roi_done.connect(lambda _id: self.schedule_analysis())
+        if self.analysis.roi.isChecked() and self.roi is not None:
+            pane.show_roi(self.roi)
         pane.view.sigRangeChanged.connect(lambda *_: self._update_zoom_label())
         pane.view.sigRangeChangedManually.connect(lambda *_: setattr(self, "fit_mode", False))
         self.panes[item.id] = pane
@@ -272,12 +301,19 @@ class MainWindow(QMainWindow):
             pane.set_title(f"{item.label} — failed")
         elif item.status == "ready" and item.image is not None:
             pane.set_busy(False)
+            self.schedule_analysis()
             first = self._reference_size() is None or item.id == self.session.reference_id
             self._refresh_display(item)
             if first or self.fit_mode:
                 QTimer.singleShot(30, self._fit_if_wanted)
         elif item.status == "loading":
             pane.set_busy(True, item.progress)
+
+    def _on_reference_changed(self) -> None:
+        self._relayout()
+        self.schedule_analysis()
+        if self.analysis_mode != "image":
+            self._refresh_analysis_displays()
 
     def _on_item_removed(self, item_id: int) -> None:
         pane = self.panes.pop(item_id, None)
@@ -325,11 +361,112 @@ class MainWindow(QMainWindow):
         self._display_timer.start()
 
     def _refresh_all_displays(self) -> None:
+        if self.analysis_mode != "image":
+            self._refresh_analysis_displays()
+            return
         for item in self.session.items.values():
             if item.image is not None:
                 self._refresh_display(item)
 
+    def set_analysis_mode(self, mode: str) -> None:
+        """Images, error maps against the reference, or spectra: every pane switches together."""
+        self.analysis_mode = mode
+        if mode == "image":
+            for item in self.session.items.values():
+                self._on_item_changed(item)
+        self._refresh_all_displays()
+
+    def _refresh_analysis_displays(self) -> None:
+        ref = self.session.reference
+        images = {i: it.image for i, it in self.session.items.items() if it.image is not None}
+        if ref is None or ref.image is None or not images:
+            return
+        self._display_generation += 1
+        gen, mode, ref_image = self._display_generation, self.analysis_mode, ref.image
+        for pane in self.panes.values():
+            pane.set_busy(True)
+        self.bridge.submit(lambda: analysis_jobs.analysis_displays(mode, ref_image, images),
+                           lambda result: self._apply_analysis_displays(gen, result),
+                           lambda err: self.show_error(str(err)))
+
+    def _apply_analysis_displays(self, generation: int, result: dict) -> None:
+        if generation != self._display_generation or self.analysis_mode == "image":
+            return   # stale: the mode or the inputs changed meanwhile
+        ref = self._reference_size()
+        for item_id, shown in result.items():
+            pane, item = self.panes.get(item_id), self.session.items.get(item_id)
+            if pane is None or item is None or ref is None:
+                continue
+            pane.set_busy(False)
+            pane.set_display(shown.display, ref)
+            pane.set_title(f"{item.label} — {shown.caption}", item_id == self.session.reference_id)
+
+    # ---------------------------------------------------------------- metrics, spectra, ROI
+    def schedule_analysis(self) -> None:
+        self._analysis_timer.start()
+
+    def roi_region(self) -> Region | None:
+        if self.roi is None or not self.analysis.roi.isChecked():
+            return None
+        x, y, w, h = (int(round(v)) for v in self.roi)
+        return Region(x, y, max(w, 1), max(h, 1))
+
+    def _run_analysis(self) -> None:
+        ref = self.session.reference
+        if ref is None or ref.image is None:
+            return
+        images = {i: it.image for i, it in self.session.items.items() if it.image is not None and it.status == "ready"}
+        labels = {i: self.session.items[i].label for i in images}
+        conv, region, ref_id = self.analysis.current_convention(), self.roi_region(), ref.id
+        self._analysis_generation += 1
+        gen = self._analysis_generation
+
+        def compute():
+            rows = analysis_jobs.metric_rows(ref_id, images, labels, conv, region)
+            spectra = analysis_jobs.radial_spectra(images, labels, region)
+            return rows, spectra
+
+        self.bridge.submit(compute, lambda res: self._apply_analysis(gen, region, res),
+                           lambda err: self.statusBar().showMessage(f"analysis failed: {err}", 8000))
+
+    def _apply_analysis(self, generation: int, region: Region | None, result) -> None:
+        if generation != self._analysis_generation:
+            return
+        rows, spectra = result
+        text = f"ROI x {region.x}, y {region.y}, {region.w}×{region.h} px" if region else ""
+        self.analysis.set_rows(rows, text)
+        self.analysis.set_spectra(spectra)
+
+    def set_roi_enabled(self, on: bool) -> None:
+        ref = self._reference_size()
+        if on and self.roi is None and ref:
+            (x0, x1), (y0, y1) = self.master_view().viewRange()
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            w = h = max(16, int(min(x1 - x0, y1 - y0) / 3))
+            self.roi = (int(cx - w / 2), int(cy - h / 2), w, h)
+        for pane in self.panes.values():
+            pane.show_roi(self.roi if on else None)
+        self.schedule_analysis()
+
+    def set_roi(self, rect: tuple[float, float, float, float]) -> None:
+        """Move the ROI (reference-grid pixels) in every pane and recompute."""
+        self.roi = tuple(float(v) for v in rect)
+        if not self.analysis.roi.isChecked():
+            self.analysis.roi.setChecked(True)
+        for pane in self.panes.values():
+            pane.show_roi(self.roi)
+        self.schedule_analysis()
+
+    def _on_roi_moved(self, source_id: int, rect) -> None:
+        self.roi = tuple(rect)
+        for pid, pane in self.panes.items():
+            if pid != source_id:
+                pane.show_roi(self.roi)
+
     def _refresh_display(self, item: PaneItem) -> None:
+        if self.analysis_mode != "image":
+            self._refresh_analysis_displays()
+            return
         image, exposure, gamma = item.image, self.exposure, self.gamma
         apply_gamma = gamma if image.linear else None
         self.bridge.submit(lambda: image.to_display(exposure, apply_gamma),

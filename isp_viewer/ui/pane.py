@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 MAX_ZOOM = 32.0
 
@@ -16,6 +16,8 @@ class ImagePane(QFrame):
 
     clicked = Signal(int)
     mouse_moved = Signal(float, float)   # reference-grid coordinates
+    roi_moved = Signal(int, object)      # item id, (x, y, w, h) on the reference grid
+    roi_done = Signal(int)
 
     def __init__(self, item_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,6 +33,8 @@ class ImagePane(QFrame):
         self.title = QLabel("…")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setStyleSheet("font-weight: 600; padding: 2px 4px;")
+        # Long labels must not widen the grid: the full text is in the tooltip.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(110)
@@ -132,6 +136,29 @@ class ImagePane(QFrame):
     def set_crosshair(self, x: float, y: float) -> None:
         self.vline.setPos(x)
         self.hline.setPos(y)
+
+    # --- region of interest --------------------------------------------------------------
+    def show_roi(self, rect: tuple[float, float, float, float] | None) -> None:
+        """Show (or hide, with None) the shared ROI; dragging it here moves it in every pane."""
+        if rect is None:
+            if getattr(self, "roi_item", None) is not None:
+                self.view.removeItem(self.roi_item)
+                self.roi_item = None
+            return
+        x, y, w, h = rect
+        if getattr(self, "roi_item", None) is None:
+            self.roi_item = pg.RectROI((x, y), (w, h), pen=pg.mkPen((0, 200, 255), width=2), snapSize=1.0,
+                                       translateSnap=True, scaleSnap=True)
+            self.roi_item.setZValue(20)
+            self.view.addItem(self.roi_item)
+            self.roi_item.sigRegionChanged.connect(
+                lambda r: self.roi_moved.emit(self.item_id, (r.pos().x(), r.pos().y(), r.size().x(), r.size().y())))
+            self.roi_item.sigRegionChangeFinished.connect(lambda _r: self.roi_done.emit(self.item_id))
+        else:
+            self.roi_item.blockSignals(True)
+            self.roi_item.setPos((x, y), update=False)
+            self.roi_item.setSize((w, h), update=True)
+            self.roi_item.blockSignals(False)
 
     # --- swipe -----------------------------------------------------------------------------
     def set_swipe(self, other: np.ndarray | None) -> None:

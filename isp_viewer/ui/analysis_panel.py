@@ -1,0 +1,140 @@
+"""The analysis dock: display mode, metric convention, metrics table, radial spectra."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QTableWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from isp_viewer.metrics.convention import ISP_PAPER, SR_PAPER, Convention
+from isp_viewer.ui.analysis_jobs import MODES, MetricRow
+
+MODE_LABELS = {
+    "image": "Images", "error:absolute": "Error: absolute", "error:signed": "Error: signed",
+    "error:squared": "Error: squared", "error:relative": "Error: relative", "error:ssim": "SSIM map",
+    "error:flip": "FLIP map", "fft:amplitude": "FFT log-amplitude", "fft:phase": "FFT phase",
+}
+CONVENTIONS = {
+    "ISP paper (RGB, [0,1])": ISP_PAPER,
+    "SR paper ×2 (Y, crop 2, uint8)": SR_PAPER(2),
+    "SR paper ×4 (Y, crop 4, uint8)": SR_PAPER(4),
+    "SR paper ×8 (Y, crop 8, uint8)": SR_PAPER(8),
+}
+CURVE_COLOURS = [(0, 0, 0), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+                 (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+
+
+class NumericItem(QTableWidgetItem):
+    """Sorts by value, not text."""
+
+    def __init__(self, value: float | None, text: str) -> None:
+        super().__init__(text)
+        self.value = -np.inf if value is None else value
+
+    def __lt__(self, other) -> bool:  # noqa: D105
+        return self.value < getattr(other, "value", -np.inf)
+
+
+class AnalysisPanel(QWidget):
+    mode_changed = Signal(str)
+    convention_changed = Signal()
+    roi_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[MetricRow] = []
+        self.mode = QComboBox()
+        for mode in MODES:
+            self.mode.addItem(MODE_LABELS[mode], mode)
+        self.convention = QComboBox()
+        self.convention.addItems(list(CONVENTIONS))
+        self.roi = QCheckBox("Measure inside the ROI (drag it in any pane)")
+        self.convention_label = QLabel()
+        self.convention_label.setWordWrap(True)
+        self.convention_label.setStyleSheet("color: #555; font-size: 11px;")
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["method", "PSNR dB", "SSIM", "note"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSortingEnabled(True)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self._export_csv)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.setLabel("bottom", "frequency", units="cycles/px")
+        self.plot.setLabel("left", "power")
+        legend = self.plot.addLegend(offset=(-5, 5), labelTextSize="7pt", verSpacing=-6)
+        legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        self.plot.setMinimumHeight(180)
+        form = QFormLayout()
+        form.addRow("View", self.mode)
+        form.addRow("Convention", self.convention)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.roi)
+        layout.addWidget(self.convention_label)
+        layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.export_button)
+        layout.addLayout(row)
+        layout.addWidget(QLabel("Radial power spectrum (luminance, Hann window)"))
+        layout.addWidget(self.plot, 1)
+        self.mode.currentIndexChanged.connect(lambda _i: self.mode_changed.emit(self.current_mode()))
+        self.convention.currentIndexChanged.connect(lambda _i: self._convention_changed())
+        self.roi.toggled.connect(self.roi_toggled.emit)
+        self._convention_changed(emit=False)
+
+    def current_mode(self) -> str:
+        return self.mode.currentData()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode.setCurrentIndex(MODES.index(mode))
+
+    def current_convention(self) -> Convention:
+        return CONVENTIONS[self.convention.currentText()]
+
+    def _convention_changed(self, emit: bool = True) -> None:
+        self.convention_label.setText(self.current_convention().describe())
+        if emit:
+            self.convention_changed.emit()
+
+    def set_rows(self, rows: list[MetricRow], region_text: str = "") -> None:
+        self.rows = rows
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(row.label))
+            self.table.setItem(r, 1, NumericItem(row.psnr, "—" if row.psnr is None else f"{row.psnr:.2f}"))
+            self.table.setItem(r, 2, NumericItem(row.ssim, "—" if row.ssim is None else f"{row.ssim:.4f}"))
+            self.table.setItem(r, 3, QTableWidgetItem(row.note))
+        self.table.setSortingEnabled(True)
+        text = self.current_convention().describe()
+        self.convention_label.setText(text + (f" · {region_text}" if region_text else " · whole image"))
+
+    def set_spectra(self, curves: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+        self.plot.clear()
+        for i, (label, freq, power) in enumerate(curves):
+            pen = pg.mkPen(CURVE_COLOURS[i % len(CURVE_COLOURS)], width=2 if i == 0 else 1.5)
+            self.plot.plot(freq, np.maximum(power, 1e-12), pen=pen, name=label[:40])
+
+    def _export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
+        if path:
+            self.write_csv(Path(path))
+
+    def write_csv(self, path: Path) -> None:
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["method", "psnr_db", "ssim", "note", "convention"])
+            conv = self.convention_label.text()
+            for row in self.rows:
+                writer.writerow([row.label, "" if row.psnr is None else f"{row.psnr:.4f}",
+                                 "" if row.ssim is None else f"{row.ssim:.6f}", row.note, conv])
