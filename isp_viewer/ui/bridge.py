@@ -22,9 +22,12 @@ class FutureBridge(QObject):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ispv-worker")
         self._finished.connect(self._deliver)
         self.pending = 0
+        self.closed = False
 
     def submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-               on_error: Callable[[BaseException], None] | None = None) -> Future:
+               on_error: Callable[[BaseException], None] | None = None) -> Future | None:
+        if self.closed:
+            return None   # the window is closing: late timers must not start work
         self.pending += 1
         future = self.pool.submit(fn)
         future.add_done_callback(lambda f: self._finished.emit(on_done, on_error, *_outcome(f)))
@@ -45,6 +48,7 @@ class FutureBridge(QObject):
             on_error(error)
 
     def shutdown(self) -> None:
+        self.closed = True
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
