@@ -63,6 +63,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bayer-bits", type=int, default=10)
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     s.add_argument("--out", required=True)
+
+    s = sub.add_parser("metrics", help="PSNR/SSIM of images against a reference, with the convention")
+    s.add_argument("images", nargs="+")
+    s.add_argument("--ref", required=True)
+    s.add_argument("--preset", default="isp", choices=["isp", "sr-y"], help="isp: RGB in [0,1]; sr-y: Y, crop=scale, uint8")
+    s.add_argument("--scale", type=int, default=4, help="super-resolution scale (sr-y crop border)")
+    s.add_argument("--roi", help="x,y,w,h on the reference grid")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("eval", help="run models over a folder of inputs and score them against references")
+    s.add_argument("--inputs", required=True)
+    s.add_argument("--refs", required=True)
+    s.add_argument("--model", action="append", default=[])
+    s.add_argument("--classical", action="append", default=[], choices=["bilinear", "malvar", "menon"])
+    s.add_argument("--simulate-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"])
+    s.add_argument("--downscale", type=int, default=0, help="bicubic-downscale inputs by this factor first (SR protocol)")
+    s.add_argument("--preset", default="isp", choices=["isp", "sr-y"])
+    s.add_argument("--scale", type=int, default=4)
+    s.add_argument("--out", required=True, help="table.csv (a .tex beside it holds the LaTeX table)")
+
+    s = sub.add_parser("export", help="write a figure of a saved session")
+    s.add_argument("session")
+    s.add_argument("--figure", required=True)
+    s.add_argument("--out", required=True, help="fig.png | fig.svg | fig.pdf | fig.pptx")
+    s.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps", "auto"])
     return p
 
 
@@ -220,3 +245,119 @@ def _pick_device(request: str) -> str:
 def _input_facts(source) -> dict:
     facts = source.facts() if hasattr(source, "facts") else dict(source.meta)
     return {k: v for k, v in facts.items() if isinstance(v, (str, int, float, list, bool, type(None)))}
+
+
+def _convention(preset: str, scale: int):
+    from isp_viewer.metrics import ISP_PAPER, SR_PAPER
+
+    return SR_PAPER(scale) if preset == "sr-y" else ISP_PAPER
+
+
+def _as_image(path: str):
+    from isp_viewer.core.image import Image
+    from isp_viewer.io.open import open_any
+
+    opened = open_any(path)
+    if not isinstance(opened, Image):
+        raise InputError(f"{Path(path).name}: a RAW mosaic has no RGB values to score; render or process it first")
+    return opened
+
+
+@command("metrics")
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from isp_viewer.core.region import Region
+    from isp_viewer.metrics import align_to_reference, psnr_ssim
+
+    conv = _convention(args.preset, args.scale)
+    reference = _as_image(args.ref)
+    region = None
+    if args.roi:
+        try:
+            x, y, w, h = (int(v) for v in args.roi.split(","))
+        except ValueError:
+            raise InputError(f"--roi wants x,y,w,h in pixels, got {args.roi!r}") from None
+        region = Region(x, y, w, h)
+    rows = []
+    for path in args.images:
+        al = align_to_reference(_as_image(path).rgb(), reference.rgb())
+        sub = None
+        if region is not None:
+            sub = region.intersect(al.region)
+            sub = Region(sub.x - al.region.x, sub.y - al.region.y, sub.w, sub.h)
+            if sub.empty:
+                raise InputError(f"{Path(path).name}: the ROI lies outside the compared area")
+        value = psnr_ssim(al.image, al.reference, conv, region=sub)
+        rows.append({"image": path, "psnr_db": round(value.psnr, 4), "ssim": round(value.ssim, 6), "note": al.note})
+    if args.json:
+        print(json.dumps({"reference": args.ref, "convention": conv.describe(), "roi": args.roi, "results": rows}, indent=2))
+    else:
+        print(f"# {conv.describe()}" + (f", ROI {args.roi}" if args.roi else ""))
+        width = max(len(r["image"]) for r in rows)
+        for r in rows:
+            print(f"{r['image']:{width}}  PSNR {r['psnr_db']:8.3f} dB  SSIM {r['ssim']:.5f}  {r['note']}")
+    return 0
+
+
+@command("eval")
+def cmd_eval(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from isp_viewer.core.image import Image
+    from isp_viewer.io.develop import classical_demosaic
+    from isp_viewer.io.images import simulate_mosaic
+    from isp_viewer.metrics import evaluate_pairs, match_by_name
+    from isp_viewer.models.adapters import finish_output, prepare_input, run_full_frame
+    from isp_viewer.models.registry import get_spec, load_network
+
+    if not args.model and not args.classical:
+        raise InputError("name at least one --model or --classical method")
+    pairs = match_by_name(args.inputs, args.refs)
+    conv = _convention(args.preset, args.scale)
+    loaded = {m: load_network(get_spec(m)) for m in args.model}
+    records = []
+    for _stem, in_path, ref_path in pairs:
+        reference = _as_image(str(ref_path))
+        source = _as_image(str(in_path))
+        if args.downscale > 1:
+            import cv2
+
+            h, w = source.height // args.downscale, source.width // args.downscale
+            small = cv2.resize(source.rgb()[: h * args.downscale, : w * args.downscale], (w, h), interpolation=cv2.INTER_CUBIC)
+            source = Image(np.clip(small, 0, 1), label=source.label)
+        if args.simulate_cfa:
+            source = simulate_mosaic(source, args.simulate_cfa)
+        outputs = {}
+        for algo in args.classical:
+            outputs[algo] = classical_demosaic(source, algo).rgb()
+        for model_id, net in loaded.items():
+            spec = net.spec
+            prepare_input(spec, source)
+            out = run_full_frame(spec, net.net, source)
+            outputs[model_id] = finish_output(spec, out, source, spec.name, {}).rgb()
+        records.append((Path(in_path).stem, reference.rgb(), outputs))
+        print(f"{Path(in_path).name}: {len(outputs)} methods", file=sys.stderr)
+    table = evaluate_pairs(records, conv)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table.to_csv())
+    out.with_suffix(".tex").write_text(table.to_latex())
+    print(f"{out}  ({len(records)} images; {conv.describe()})")
+    return 0
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace) -> int:
+    from isp_viewer.export.figure_export import export_figure
+    from isp_viewer.export.provider import SessionImageProvider
+    from isp_viewer.export.session_file import check_inputs, load
+
+    session = Path(args.session)
+    doc = load(session)
+    problems = check_inputs(doc, session.parent)
+    if problems:
+        raise InputError(f"{session.name}: " + "; ".join(problems))
+    device = _pick_device(args.device)
+    provider = SessionImageProvider(doc, session.parent, device=device)
+    path = export_figure(doc, args.figure, args.out, provider)
+    print(path)
+    return 0

@@ -410,7 +410,7 @@ def test_specs_describe_the_variants(reference: Path):
     for spec in by_id.values():
         assert (reference / "manifests" / spec.manifest).is_file()
         assert spec.non_commercial and spec.output_scale == 1
-        assert not spec.fp16 and not spec.bf16
+        # fp16/bf16 flags are measured in tests/models/test_precision.py
     assert by_id["cycleisp_denoise_raw"].input_kind is InputKind.BAYER
     assert by_id["cycleisp_denoise_rgb"].input_kind is InputKind.SRGB
     assert by_id["cycleisp_denoise_rgb"].tile_align == 1

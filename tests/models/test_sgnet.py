@@ -261,6 +261,6 @@ def test_spec_facts():
     assert not spec.tiling_safe
     assert "no public weights — load your own" in spec.notes
     assert all(w.sha256 is None for w in spec.weights)
-    assert not spec.fp16 and not spec.bf16
+    assert spec.non_commercial   # conservative: its PAC layer is CC BY-NC-SA 4.0 (precision: test_precision.py)
     net = spec.build()
     assert not net.training and next(net.parameters()).dtype == torch.float32

@@ -1,0 +1,128 @@
+"""An ImageProvider that recomputes every method of a session headlessly.
+
+The CLI (`isp-viewer export`) and the GUI's figure export both use it, so both write the same
+bytes for the same session. Images are computed once per provider and cached.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+from isp_viewer.core.errors import InputError
+from isp_viewer.core.image import Image
+from isp_viewer.export.session_file import (
+    ClassicalOptions, InputOptions, InputRef, LibRawOptions, NetworkOptions, SessionDoc, resolve_path,
+)
+from isp_viewer.io.develop import classical_demosaic
+from isp_viewer.io.open import open_any
+from isp_viewer.io.raw import LibRawOptions as RawOptions
+from isp_viewer.io.raw import RawMosaic, render_libraw
+from isp_viewer.metrics import align_to_reference, psnr_ssim
+from isp_viewer.metrics.convention import ISP_PAPER, Convention
+
+CLASSICAL_ALIASES = {"bilinear": "bilinear", "malvar": "malvar", "malvar2004": "malvar", "menon": "menon",
+                     "menon2007": "menon"}
+
+
+def convention_from_dict(d: Mapping[str, Any]) -> Convention:
+    if not d:
+        return ISP_PAPER
+    return Convention(channel=d.get("channel", "rgb"), data_range=float(d.get("data_range", 1.0)),
+                      crop_border=int(d.get("crop_border", 0)), quantize_uint8=bool(d.get("quantize", d.get("quantize_uint8", False))),
+                      name=d.get("name", "custom"))
+
+
+class SessionImageProvider:
+    """Runs LibRaw, classical demosaicking and networks for a session's methods (see export_figure)."""
+
+    def __init__(self, doc: SessionDoc, base_dir: str | os.PathLike, device: str = "cpu") -> None:
+        self.doc = doc
+        self.base_dir = Path(base_dir)
+        self.device = device
+        self._images: dict[str, Image] = {}
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _path(self, ref: InputRef) -> Path:
+        return resolve_path(ref.path, self.base_dir)
+
+    def _open(self, ref: InputRef):
+        return open_any(self._path(ref), simulate_cfa=ref.simulate_cfa)
+
+    @cached_property
+    def source_input(self) -> InputRef:
+        """The input methods run on: the first RAW (or simulated-mosaic) input, else the first one."""
+        if not self.doc.inputs:
+            raise InputError("the session has no inputs")
+        for ref in self.doc.inputs:
+            if ref.kind == "raw" or ref.simulate_cfa:
+                return ref
+        return self.doc.inputs[0]
+
+    @cached_property
+    def source(self):
+        return self._open(self.source_input)
+
+    def input_image(self, input_id: str) -> Image:
+        ref = self.doc.input(input_id)
+        opened = open_any(self._path(ref))
+        if isinstance(opened, RawMosaic):
+            return render_libraw(self._path(ref), RawOptions())
+        return opened
+
+    # -- ImageProvider --------------------------------------------------------------------------
+    def image(self, method_id: str) -> Image:
+        if method_id not in self._images:
+            self._images[method_id] = self._compute(self.doc.method(method_id).options)
+        return self._images[method_id]
+
+    def _compute(self, options) -> Image:
+        if isinstance(options, InputOptions):
+            return self.input_image(options.input_id)
+        if isinstance(options, LibRawOptions):
+            path = self._path(self.source_input)
+            return render_libraw(path, RawOptions(options.demosaic.upper(), options.wb,
+                                                  "linear" if options.output.lower() == "linear" else "srgb",
+                                                  int(options.bits)))
+        if isinstance(options, ClassicalOptions):
+            algorithm = CLASSICAL_ALIASES.get(options.algorithm.lower())
+            if algorithm is None:
+                raise InputError(f"unknown classical demosaic {options.algorithm!r}")
+            if not isinstance(self.source, RawMosaic):
+                raise InputError("classical demosaicking needs a RAW or simulated-mosaic input")
+            return classical_demosaic(self.source, algorithm)
+        if isinstance(options, NetworkOptions):
+            return self._network(options)
+        raise InputError(f"unsupported method kind {getattr(options, 'kind', options)!r}")
+
+    def _network(self, options: NetworkOptions) -> Image:
+        from isp_viewer.models.adapters import finish_output, run_full_frame
+        from isp_viewer.models.registry import get_spec, load_network
+
+        spec = get_spec(options.model_id)
+        weights = resolve_path(options.weights_path, self.base_dir) if options.weights_path else None
+        loaded = load_network(spec, weights)
+        if options.weights_sha256 and loaded.weights_sha256 != options.weights_sha256:
+            raise InputError(f"{spec.id}: weights changed since the session was saved "
+                             f"(sha256 {loaded.weights_sha256[:12]}… ≠ {options.weights_sha256[:12]}…)")
+        out = run_full_frame(spec, loaded.net, self.source, device=self.device)
+        return finish_output(spec, out, self.source, spec.name, {"model": spec.id})
+
+    def caption(self, method_id: str, metrics: str, convention: Mapping[str, Any]) -> str | None:
+        """'PSNR 41.23 dB · SSIM 0.9812' against the session's reference input (None without one)."""
+        if not self.doc.reference:
+            return None
+        method = self.doc.method(method_id)
+        if isinstance(method.options, InputOptions) and method.options.input_id == self.doc.reference:
+            return "reference"
+        reference = self.input_image(self.doc.reference)
+        al = align_to_reference(self.image(method_id).rgb(), reference.rgb())
+        value = psnr_ssim(al.image, al.reference, convention_from_dict(convention))
+        parts = []
+        if "PSNR" in metrics.upper():
+            parts.append(f"PSNR {value.psnr:.2f} dB")
+        if "SSIM" in metrics.upper():
+            parts.append(f"SSIM {value.ssim:.4f}")
+        return " · ".join(parts) or None
