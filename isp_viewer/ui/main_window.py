@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.fit_mode = True   # keep fitting on resize until the user zooms or pans
         self.analysis_mode = "image"
         self.roi: tuple[float, float, float, float] | None = None
+        self.kept_rois: list[Region] = []
         self._analysis_generation = 0
         self._display_generation = 0
         self._build_central()
@@ -119,6 +120,9 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         self._action(file_menu, "Open &demo", None, self.open_demo)
         file_menu.addSeparator()
+        self._action(file_menu, "&Save session…", QKeySequence.StandardKey.Save, self.save_session_dialog)
+        self._action(file_menu, "&Export figure…", "Ctrl+E", self.export_figure_dialog)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         view = self.menuBar().addMenu("&View")
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
             self._action(a, MODE_LABELS[mode], f"Alt+{i}" if i < 10 else None, lambda m=mode: self.analysis.set_mode(m))
         a.addSeparator()
         self._action(a, "Region of interest on/off", "Ctrl+R", lambda: self.analysis.roi.toggle())
+        self._action(a, "Keep this ROI for figures and studies", "Ctrl+K", self.keep_roi)
 
         m = self.menuBar().addMenu("&Methods")
         self._action(m, "Add &LibRaw rendering…", "Ctrl+L", self.add_libraw_dialog)
@@ -217,6 +222,77 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
         self.error_box = box
+
+    # ---------------------------------------------------------------- session file and figures
+    def session_doc(self, base_dir: Path):
+        from isp_viewer.ui.session_io import build_doc
+
+        current = self.roi_region()
+        rois = self.kept_rois + ([current] if current is not None and current not in self.kept_rois else [])
+        conv = self.analysis.current_convention()
+        convention = {"channel": conv.channel, "data_range": conv.data_range, "crop_border": conv.crop_border,
+                      "quantize": conv.quantize_uint8, "name": conv.name}
+        return build_doc(self.session, Path(base_dir), rois, self.exposure, self.gamma, convention)
+
+    def keep_roi(self) -> None:
+        region = self.roi_region()
+        if region is None:
+            self.show_error("Turn the ROI on (Analysis › Region of interest) and place it first")
+            return
+        if region not in self.kept_rois:
+            self.kept_rois.append(region)
+        self.statusBar().showMessage(f"kept ROI {len(self.kept_rois)}: x {region.x}, y {region.y}, "
+                                     f"{region.w}×{region.h}", 5000)
+
+    def save_session(self, path: str | Path) -> Path:
+        """Save now, and from then on autosave (debounced) to <path>.autosave on every change."""
+        from isp_viewer.export.session_file import Autosaver, save
+
+        path = Path(path)
+        saved = save(self.session_doc(path.parent), path)
+        if getattr(self, "autosaver", None) is None or self.session_path != path:
+            self.session_path = path
+            self.autosaver = Autosaver(path, delay_s=1.0, max_wait_s=5.0,
+                                       schedule=lambda delay, cb: QTimer.singleShot(int(delay * 1000), cb))
+            for event in (self.session.item_changed, self.session.item_removed, self.session.reference_changed):
+                event.connect(lambda *_: self._autosave())
+        return saved
+
+    def _autosave(self) -> None:
+        if getattr(self, "autosaver", None) is not None:
+            try:
+                self.autosaver.touch(self.session_doc(self.session_path.parent))
+            except IspViewerError as err:
+                self.statusBar().showMessage(f"autosave failed: {err}", 8000)
+
+    def save_session_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", "comparison.ispv", "ISP Viewer session (*.ispv)")
+        if path:
+            try:
+                self.save_session(path)
+                self.statusBar().showMessage(f"saved {path}", 5000)
+            except IspViewerError as err:
+                self.show_error(str(err))
+
+    def export_dialog_for(self, session_path: str | Path):
+        """The figure dialog over this window's session (saved first, so the CLI can redo it)."""
+        from isp_viewer.export.provider import SessionImageProvider
+        from isp_viewer.export.session_file import load
+        from isp_viewer.ui.export_dialog import ExportDialog
+
+        path = self.save_session(session_path)
+        doc = load(path)
+        return ExportDialog(doc, SessionImageProvider(doc, path.parent), "figure", self)
+
+    def export_figure_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the session the figure is made from", "comparison.ispv",
+                                              "ISP Viewer session (*.ispv)")
+        if not path:
+            return
+        try:
+            self.export_dialog_for(path).show()
+        except IspViewerError as err:
+            self.show_error(str(err))
 
     # ---------------------------------------------------------------- methods
     def current_source(self):

@@ -59,6 +59,7 @@ def network_image(model_id: str, source, weights: str | None = None) -> Image:
     seconds = time.perf_counter() - t0
     label = f"{spec.name} · {Path(loaded.weights_path).name} · cpu fp32 · {seconds:.1f} s"
     return finish_output(spec, out, source, label, {"method": "network", "model": model_id,
+                                                    "weights_path": loaded.weights_path,
                                                     "weights_sha256": loaded.weights_sha256, "seconds": seconds})
 
 
