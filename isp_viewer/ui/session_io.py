@@ -36,13 +36,24 @@ def build_doc(session: Session, base_dir: Path, rois: list[Region], exposure: fl
             continue
         if isinstance(options, InputOptions) and item.id == session.reference_id:
             reference = options.input_id
-        methods.append(MethodRef(f"m{len(methods) + 1}", item.label.split(" · ")[0][:60], options))
+        methods.append(MethodRef(f"m{len(methods) + 1}", method_label(item, options), options))
     roi_refs = tuple(RoiRef(f"roi{i + 1}", f"ROI {i + 1}", r, DEFAULT_ROI_COLOURS[i % len(DEFAULT_ROI_COLOURS)])
                      for i, r in enumerate(rois))
     figures = {"figure": figure or FigureLayout()}
     return SessionDoc(inputs=tuple(inputs), reference=reference, methods=tuple(methods), rois=roi_refs,
                       display=DisplaySettings(exposure=exposure, gamma=gamma), metric_convention=convention,
                       figures=figures)
+
+
+def method_label(item, options) -> str:
+    """A short figure label: what made the image, not which file it came from."""
+    if isinstance(options, LibRawOptions):
+        return f"LibRaw {options.demosaic}" + (" (linear)" if options.output == "linear" else "")
+    if isinstance(options, NetworkOptions):
+        return item.label.split(" · ")[0]
+    if isinstance(options, ClassicalOptions):
+        return item.label
+    return "Reference" if item.method.get("kind") == "demo" else Path(item.source_path or item.label).name
 
 
 def _method_options(item, session: Session, input_ids: dict, inputs: list, base_dir: Path):
