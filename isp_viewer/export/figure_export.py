@@ -178,6 +178,8 @@ def convention_footnote(metrics: str, convention: Mapping[str, Any]) -> str:
             parts.append(f"{value} px border cropped" if value else "no border cropped")
         elif key == "data_range":
             parts.append(f"data range {value}")
+        elif key == "name":
+            continue   # the preset's name repeats the facts listed here
         elif key == "quantize":
             parts.append("8-bit quantized" if value is True else ("not quantized" if value is False else f"quantize {value}"))
         else:

@@ -39,7 +39,8 @@ def build_doc(session: Session, base_dir: Path, rois: list[Region], exposure: fl
         methods.append(MethodRef(f"m{len(methods) + 1}", method_label(item, options), options))
     roi_refs = tuple(RoiRef(f"roi{i + 1}", f"ROI {i + 1}", r, DEFAULT_ROI_COLOURS[i % len(DEFAULT_ROI_COLOURS)])
                      for i, r in enumerate(rois))
-    figures = {"figure": figure or FigureLayout()}
+    # Captions (PSNR/SSIM) need a ground-truth reference input; a real RAW has none.
+    figures = {"figure": figure or FigureLayout(show_captions=bool(reference))}
     return SessionDoc(inputs=tuple(inputs), reference=reference, methods=tuple(methods), rois=roi_refs,
                       display=DisplaySettings(exposure=exposure, gamma=gamma), metric_convention=convention,
                       figures=figures)
