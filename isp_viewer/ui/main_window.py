@@ -110,8 +110,45 @@ class MainWindow(QMainWindow):
         self.analysis.mode_changed.connect(self.set_analysis_mode)
         self.analysis.convention_changed.connect(self.schedule_analysis)
         self.analysis.roi_toggled.connect(self.set_roi_enabled)
+        self._build_study_dock()
         self._analysis_timer = QTimer(self, singleShot=True, interval=200)   # throttle recomputation
         self._analysis_timer.timeout.connect(self._run_analysis)
+
+    def _build_study_dock(self) -> None:
+        """MOS studies: crops come from kept ROIs; stimuli are crops of the panes' images."""
+        import os
+
+        from isp_viewer.study.store import StudyStore
+        from isp_viewer.ui.study_panel import StudyPanel
+
+        default = Path.home() / ".local/share/isp-viewer/study.sqlite"
+        db = Path(os.environ.get("ISPV_STUDY_DB", default))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        self.study_store = StudyStore(db)
+        self.study = StudyPanel(self.study_store, self.study_stimulus, [])
+        dock = QDockWidget("MOS study", self)
+        dock.setObjectName("study")
+        dock.setWidget(self.study)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.findChild(QDockWidget, "analysis"), dock)
+        self.findChild(QDockWidget, "analysis").raise_()
+
+    def study_stimulus(self, method_id: str, region: Region) -> np.ndarray:
+        """Pixels of one pane inside a reference-grid region (outputs of another size are mapped)."""
+        item = self.session.items.get(int(method_id))
+        ref = self._reference_size()
+        if item is None or item.image is None or ref is None:
+            raise IspViewerError(f"method {method_id} is no longer open")
+        img = item.image
+        sx, sy = img.width / ref[0], img.height / ref[1]
+        scaled = Region(int(round(region.x * sx)), int(round(region.y * sy)),
+                        max(1, int(round(region.w * sx))), max(1, int(round(region.h * sy))))
+        return np.array(scaled.clip_to(img.width, img.height).crop(img.to_display(self.exposure, self.gamma if img.linear else None)),
+                        dtype=np.float32) / 255.0
+
+    def _refresh_study_methods(self) -> None:
+        methods = [(str(i), it.label) for i, it in self.session.items.items() if it.status == "ready"]
+        self.study.set_methods(methods)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -241,6 +278,7 @@ class MainWindow(QMainWindow):
             return
         if region not in self.kept_rois:
             self.kept_rois.append(region)
+            self.study.add_crop(region)
         self.statusBar().showMessage(f"kept ROI {len(self.kept_rois)}: x {region.x}, y {region.y}, "
                                      f"{region.w}×{region.h}", 5000)
 
@@ -378,6 +416,7 @@ class MainWindow(QMainWindow):
         elif item.status == "ready" and item.image is not None:
             pane.set_busy(False)
             self.schedule_analysis()
+            self._refresh_study_methods()
             first = self._reference_size() is None or item.id == self.session.reference_id
             self._refresh_display(item)
             if first or self.fit_mode:
@@ -392,6 +431,7 @@ class MainWindow(QMainWindow):
             self._refresh_analysis_displays()
 
     def _on_item_removed(self, item_id: int) -> None:
+        self._refresh_study_methods()
         pane = self.panes.pop(item_id, None)
         if pane is not None:
             pane.setParent(None)
@@ -700,6 +740,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.bridge.shutdown()
+        if getattr(self, "autosaver", None) is not None:
+            self.autosaver.flush()
         super().closeEvent(event)
 
 

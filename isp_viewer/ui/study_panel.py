@@ -204,6 +204,26 @@ class StudyPanel(QWidget):
     def set_protocol(self, protocol: Protocol) -> None:
         self.protocol_combo.setCurrentIndex(self.protocol_combo.findData(Protocol(protocol).value))
 
+    def set_methods(self, methods: Sequence[tuple[str, str]]) -> None:
+        """Replace the methods on offer (the owner's panes changed); keeps the check marks it can."""
+        checked = {self.method_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.method_list.count())
+                   if self.method_list.item(i).checkState() == Qt.CheckState.Checked}
+        known = {m.id for m in self.methods}
+        self.methods = [Method(str(i), str(label)) for i, label in methods]
+        self.method_list.clear()
+        current_ref = self.reference_combo.currentData()
+        self.reference_combo.clear()
+        self.reference_combo.addItem("(none)", None)
+        for m in self.methods:
+            item = QListWidgetItem(m.label)
+            item.setData(Qt.ItemDataRole.UserRole, m.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if m.id in checked or m.id not in known else Qt.CheckState.Unchecked)
+            self.method_list.addItem(item)
+            self.reference_combo.addItem(m.label, m.id)
+        index = self.reference_combo.findData(current_ref)
+        self.reference_combo.setCurrentIndex(max(index, 0))
+
     def set_checked_methods(self, method_ids: Sequence[str]) -> None:
         for i in range(self.method_list.count()):
             item = self.method_list.item(i)

@@ -12,6 +12,7 @@ def window(qtbot, tmp_path, monkeypatch):
     from isp_viewer.ui.main_window import MainWindow
 
     monkeypatch.setenv("HOME", str(tmp_path))   # QSettings (recent files) stay out of the user's home
+    monkeypatch.setenv("ISPV_STUDY_DB", str(tmp_path / "study.sqlite"))
     pg.setConfigOptions(imageAxisOrder="row-major")
     win = MainWindow()
     win.resize(1200, 800)

@@ -95,3 +95,15 @@ def test_metrics_csv_export(compared, tmp_path):
 def test_lut_is_diverging_for_signed():
     table = lut("RdBu_r")
     assert table.shape == (256, 3) and table[0, 2] > table[0, 0] and table[-1, 0] > table[-1, 2]
+
+
+def test_kept_roi_becomes_a_study_crop_with_pane_pixels(compared, qtbot):
+    win, ids, ref, noisy, _ = compared
+    win.set_roi((10, 12, 20, 16))
+    win.keep_roi()
+    crops = win.study_store.crops()
+    assert len(crops) == 1 and crops[0].region == Region(10, 12, 20, 16)
+    assert [m.id for m in win.study.methods] == [str(i) for i in ids]
+    pixels = win.study_stimulus(str(ids[1]), crops[0].region)
+    assert pixels.shape == (16, 20, 3)
+    assert np.allclose(pixels, np.round(noisy[12:28, 10:30] * 255) / 255, atol=1 / 255 + 1e-6)
