@@ -111,8 +111,66 @@ class MainWindow(QMainWindow):
         self.analysis.convention_changed.connect(self.schedule_analysis)
         self.analysis.roi_toggled.connect(self.set_roi_enabled)
         self._build_study_dock()
+        self._build_models_dock()
         self._analysis_timer = QTimer(self, singleShot=True, interval=200)   # throttle recomputation
         self._analysis_timer.timeout.connect(self._run_analysis)
+
+    def _build_models_dock(self) -> None:
+        """Networks (through the engine: tiled, cancellable, cached) and LibRaw/classical baselines."""
+        from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout
+
+        from isp_viewer.ui.model_panel import ModelPanel
+
+        host = QWidget()
+        layout = QVBoxLayout(host)
+        box = QGroupBox("Baselines")
+        grid = QGridLayout(box)
+        self.baseline_boxes: dict[str, QCheckBox] = {}
+        names = [f"LibRaw {a}" for a in DEMOSAIC_ALGORITHMS] + ["Bilinear", "Malvar-He-Cutler", "Menon 2007"]
+        for i, name in enumerate(names):
+            check = QCheckBox(name)
+            self.baseline_boxes[name] = check
+            grid.addWidget(check, i // 3, i % 3)
+        run_baselines = QPushButton("Add checked baselines")
+        run_baselines.clicked.connect(self.run_checked_baselines)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(run_baselines)
+        grid.addLayout(row, len(names) // 3 + 1, 0, 1, 3)
+        layout.addWidget(box)
+        self.models = ModelPanel(source_provider=self.current_source)
+        self.models.run_button.clicked.connect(self.run_checked_baselines)
+        self.models.result_ready.connect(self._network_result)
+        self.models.job_failed.connect(lambda mid, msg: self.statusBar().showMessage(f"{mid}: {msg}", 10000))
+        layout.addWidget(self.models, 1)
+        dock = QDockWidget("Run methods", self)
+        dock.setObjectName("models")
+        dock.setWidget(host)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+    def run_checked_baselines(self) -> list[int]:
+        """Add a pane for every ticked baseline (LibRaw on camera RAW, classical on any mosaic)."""
+        source = self.current_source()
+        ids = []
+        for name, check in self.baseline_boxes.items():
+            if not check.isChecked():
+                continue
+            if name.startswith("LibRaw "):
+                if isinstance(source, RawMosaic) and source.meta.get("raw_type") == "Flat":
+                    ids.append(self.add_libraw(source, LibRawOptions(name.split()[1], "camera", "srgb", 16)))
+                else:
+                    self.statusBar().showMessage("LibRaw baselines need a camera RAW file", 8000)
+            else:
+                algo = {"Bilinear": "bilinear", "Malvar-He-Cutler": "malvar", "Menon 2007": "menon"}[name]
+                item_id = self.add_classical(algo, source)
+                if item_id is not None:
+                    ids.append(item_id)
+        return ids
+
+    def _network_result(self, result) -> None:
+        item = self.session.add_item(result.label, getattr(result.source, "path", ""),
+                                     {"kind": "network", "model": result.model_id, "weights": result.weights})
+        self._set_ready(item.id, result.image, result.label)
 
     def _build_study_dock(self) -> None:
         """MOS studies: crops come from kept ROIs; stimuli are crops of the panes' images."""
@@ -220,6 +278,7 @@ class MainWindow(QMainWindow):
     def _demo_ready(self, ref_id: int, result) -> None:
         reference, mosaic = result
         self.session.sources[mosaic.path] = mosaic
+        self.models.set_source(mosaic)
         self._set_ready(ref_id, reference, f"Reference: {Path(reference.source).name} (ground truth)")
         self.session.set_reference(ref_id)
         for algo in ("bilinear", "malvar", "menon"):
@@ -240,6 +299,7 @@ class MainWindow(QMainWindow):
     def _opened(self, item_id: int, result) -> None:
         source, image, label = result
         self.session.sources[image.source or self.session.items[item_id].source_path] = source
+        self.models.set_source(source)
         self._set_ready(item_id, image, label)
 
     def _set_ready(self, item_id: int, image: Image, label: str) -> None:
@@ -396,7 +456,7 @@ class MainWindow(QMainWindow):
         pane.roi_done.connect(lambda _id: self.schedule_analysis())
         if self.analysis.roi.isChecked() and self.roi is not None:
             pane.show_roi(self.roi)
-        pane.view.sigRangeChanged.connect(lambda *_: self._update_zoom_label())
+        pane.view.sigRangeChanged.connect(lambda *_, p=pane: self._sync_viewport(p))
         pane.view.sigRangeChangedManually.connect(lambda *_: setattr(self, "fit_mode", False))
         self.panes[item.id] = pane
         if self.current_id is None:
@@ -440,18 +500,36 @@ class MainWindow(QMainWindow):
             self.current_id = next(iter(self.panes), None)
         self._relayout()
 
+    def _sync_viewport(self, source: ImagePane) -> None:
+        """One shared viewport: every pane shows the same centre at the same zoom as `source`.
+
+        (pyqtgraph's own axis links line views up by their screen position, which is right for
+        stacked plots but shifts side-by-side image panes; so the panes are bound here instead.)
+        """
+        self._update_zoom_label()
+        if getattr(self, "_syncing", False) or source.view.width() < 2:
+            return
+        (x0, x1), (y0, y1) = source.view.viewRange()
+        scale = (x1 - x0) / source.view.width()          # data pixels per screen pixel
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        self._syncing = True
+        try:
+            for pane in self.panes.values():
+                if pane is source or pane.view.width() < 2:
+                    continue
+                hw, hh = pane.view.width() * scale / 2, pane.view.height() * scale / 2
+                pane.view.setRange(xRange=(cx - hw, cx + hw), yRange=(cy - hh, cy + hh), padding=0)
+        finally:
+            self._syncing = False
+
     def _relayout(self) -> None:
-        """Automatic grid; every pane's ViewBox linked to the first one (one shared viewport)."""
+        """Automatic grid; all panes bound to one viewport (see _sync_viewport)."""
         while self.grid.count():
             self.grid.takeAt(0)
         panes = list(self.panes.values())
         cols = max(1, math.ceil(math.sqrt(len(panes))))
-        master = panes[0].view if panes else None
         for i, pane in enumerate(panes):
             self.grid.addWidget(pane, i // cols, i % cols)
-            if pane.view is not master:
-                pane.view.setXLink(master)
-                pane.view.setYLink(master)
             item = self.session.items.get(pane.item_id)
             if item:
                 pane.set_title(item.label if item.status != "error" else f"{item.label} — failed",
@@ -461,6 +539,8 @@ class MainWindow(QMainWindow):
             for pane in panes:
                 if pane.display is not None and pane.rect_size != ref:
                     pane.set_display(pane.display, ref)
+        if panes:
+            QTimer.singleShot(0, lambda: self.panes and self._sync_viewport(next(iter(self.panes.values()))))
 
     def _reference_size(self) -> tuple[int, int] | None:
         ref = self.session.reference
@@ -740,6 +820,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.bridge.shutdown()
+        self.models.shutdown()
         if getattr(self, "autosaver", None) is not None:
             self.autosaver.flush()
         super().closeEvent(event)

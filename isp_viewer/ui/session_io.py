@@ -80,7 +80,7 @@ def _method_options(item, session: Session, input_ids: dict, inputs: list, base_
         return ClassicalOptions(item.method["algorithm"], source.cfa if isinstance(source, RawMosaic) else "RGGB")
     if kind == "network":
         meta = item.image.meta if item.image is not None else {}
-        weights = meta.get("weights_path", "")
+        weights = item.method.get("weights") or meta.get("weights_path", "")
         return NetworkOptions(item.method["model"], relative_path(weights, base_dir) if weights else "",
                               meta.get("weights_sha256", ""))
     return None
