@@ -123,7 +123,9 @@ class AnalysisPanel(QWidget):
         self.plot.clear()
         for i, (label, freq, power) in enumerate(curves):
             pen = pg.mkPen(CURVE_COLOURS[i % len(CURVE_COLOURS)], width=2 if i == 0 else 1.5)
-            self.plot.plot(freq, np.maximum(power, 1e-12), pen=pen, name=label[:40])
+            short = label.split(" · ")
+            name = short[1] if len(short) > 1 and short[0].lower().endswith(tuple(".dng .kdc .cr2 .nef .arw .raf .png".split())) else short[0]
+            self.plot.plot(freq, np.maximum(power, 1e-12), pen=pen, name=name[:32])
 
     def _export_csv(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")

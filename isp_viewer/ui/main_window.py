@@ -184,9 +184,14 @@ class MainWindow(QMainWindow):
         db.parent.mkdir(parents=True, exist_ok=True)
         self.study_store = StudyStore(db)
         self.study = StudyPanel(self.study_store, self.study_stimulus, [])
+        from PySide6.QtWidgets import QScrollArea
+
         dock = QDockWidget("MOS study", self)
         dock.setObjectName("study")
-        dock.setWidget(self.study)
+        scroll = QScrollArea()          # its design form is wide: scroll rather than widen the dock
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.study)
+        dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.tabifyDockWidget(self.findChild(QDockWidget, "analysis"), dock)
         self.findChild(QDockWidget, "analysis").raise_()
@@ -690,6 +695,13 @@ class MainWindow(QMainWindow):
     def _fit_if_wanted(self) -> None:
         if self.fit_mode:
             self.zoom_fit()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not getattr(self, "_docks_sized", False):
+            self._docks_sized = True   # docks take what they need; the panes get the rest
+            docks = [self.findChild(QDockWidget, n) for n in ("models", "inspector", "display", "analysis")]
+            QTimer.singleShot(0, lambda: self.resizeDocks(docks, [330, 380, 380, 380], Qt.Orientation.Horizontal))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
