@@ -1,0 +1,393 @@
+"""Network throughput: one full-frame pass vs the engine (tiled), peak memory, and fp16 vs fp32 on GPU.
+
+Run: .venv/bin/python bench/inference.py [--device auto|cpu|cuda|mps] [--mp 0.5] [--whole-mp 0.03]
+                                         [--nets id,id,...] [--shared ../shared] [--weights FILE] [--tile N]
+     .venv/bin/python bench/inference.py --mp 12        # >= 12 MP (GPU or a big machine)
+
+Networks with real weights use them (demosaicnet Bayer/X-Trans from the registry or its wheel,
+leftthomas SRGAN x4 from <shared>/weights or --weights); every other network runs with the
+deterministic crc32-lecun fill of its reference manifest (speed does not depend on the values).
+Each case runs in its own subprocess so that its peak resident memory (VmHWM from
+/proc/self/status, reset after the warm-up through /proc/self/clear_refs) and its CUDA peak
+(torch.cuda.max_memory_allocated) are its own. Both paths run in a worker thread, as the engine
+does, and both get one warm-up on a small crop first.
+
+Sizes: `--mp` is the input of scale-1 tile-safe networks and the *output* of super-resolution
+(input mp / scale^2). Networks that are not tile-safe run whole-frame through the engine as
+well, so they are measured at `--whole-mp` (small by default on CPU, where they are slow).
+MP/s counts input pixels. |diff| is max |engine - full| over the output; tiled networks must
+stay below 1e-3. On GPU each network is also run in fp16 (the descriptor's fp16 flag is forced
+on for the engine: this measures speed, not whether fp16 is accurate enough).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+XTRANS_CELL = "GGRGGBGGBGGRBRGRBGGGBGGRGGRGGBRBGBRG"
+REAL_WEIGHTS = {"srgan_leftthomas_x4": "weights/srgan_leftthomas/netG_epoch_4_100.pth",
+                "demosaicnet_bayer": "weights/demosaicnet/bayer.pth",
+                "demosaicnet_xtrans": "weights/demosaicnet/xtrans.pth"}
+# Variants that repeat an architecture already measured are left out unless named in --nets.
+DEFAULT_SKIP = {"srgan_leftthomas_x2", "srgan_leftthomas_x8"}
+SAVE_LIMIT_BYTES = 512 * 1024 ** 2
+
+
+# --- inside a case subprocess ------------------------------------------------------------------
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def _in_thread(fn):
+    """Run fn in a fresh thread (as the engine's worker does) and return its value or raise."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed back to the caller
+            box["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _input_shape(mp: float, unit: int = 12) -> tuple[int, int]:
+    w = math.sqrt(mp * 1e6 * 1.5)
+    return max(unit, int(w / 1.5) // unit * unit), max(unit, int(w) // unit * unit)
+
+
+def _make_input(spec, mp: float):
+    """(x, cfa, options) for spec at about mp megapixels: a natural photo, mosaicked where needed."""
+    import cv2
+    import skimage.data
+
+    from isp_viewer.io.images import mosaic_from_rgb
+    from isp_viewer.models.spec import InputKind
+
+    h, w = _input_shape(mp / spec.output_scale ** 2)
+    h, w = max(h, spec.min_size), max(w, spec.min_size)
+    rgb = cv2.resize(skimage.data.astronaut(), (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    options = {}
+    if spec.input_kind is InputKind.BAYER:
+        x, cfa = mosaic_from_rgb(rgb, "RGGB"), "RGGB"
+    elif spec.input_kind is InputKind.XTRANS:
+        x, cfa = mosaic_from_rgb(rgb, XTRANS_CELL), XTRANS_CELL
+    else:
+        x, cfa = rgb, None
+    if spec.id == "cycleisp_raw2rgb":
+        options["reference_rgb"] = rgb  # its colour branch reads a clean RGB of the same scene
+    return np.ascontiguousarray(x, np.float32), cfa, options
+
+
+def _loader(spec, weights: str, shared: Path):
+    """A function returning a fresh CPU fp32 module with real or crc32-filled weights.
+
+    The tensors are read or generated here, on the main thread, for both paths: generating the
+    crc32 fill on a worker thread leaves libgomp threads spinning and halved later throughput on
+    a 2-core machine (an artefact of the fill, not of the engine).
+    """
+    from isp_viewer.models.golden import crc32_lecun_fill, load_manifest
+    from isp_viewer.models.loading import read_checkpoint
+
+    if weights == "crc32":
+        state = crc32_lecun_fill(load_manifest(shared / "reference" / "manifests" / spec.manifest))
+    else:
+        state = read_checkpoint(weights)
+
+    def load(spec_, _weights=None):
+        from isp_viewer.models.loading import load_strict
+
+        net = spec.build()
+        load_strict(net, state, "crc32 fill" if weights == "crc32" else Path(weights).name)
+        return net.float().eval().requires_grad_(False)
+
+    return load
+
+
+def _extra_options(spec, shared: Path) -> dict:
+    if spec.id != "cycleisp_raw2rgb":
+        return {}
+    from isp_viewer.models.golden import crc32_lecun_fill, load_manifest
+    from isp_viewer.models.nets.cycleisp import build_ccm
+
+    ccm = build_ccm()
+    ccm.load_state_dict(crc32_lecun_fill(load_manifest(shared / "reference" / "manifests" / "cycleisp_ccm.json")))
+    return {"ccm_net": ccm.eval()}
+
+
+def run_case(case: dict) -> dict:
+    import torch
+
+    from isp_viewer.engine import Engine, Job
+    from isp_viewer.models.registry import get_spec
+
+    shared = Path(case["shared"])
+    spec = get_spec(case["net"])
+    if case["precision"] == "fp16":
+        spec = dataclasses.replace(spec, fp16=True)  # speed only: the descriptor decides what users get
+    dtype = torch.float16 if case["precision"] == "fp16" else torch.float32
+    device = case["device"]
+    load = _loader(spec, case["weights"], shared)
+    x, cfa, options = _make_input(spec, case["mp"])
+    options.update(_extra_options(spec, shared))
+    options = {**spec.options, **options}
+    warm_side = max(96, spec.min_size, spec.size_multiple)
+    warm = np.ascontiguousarray(x[:warm_side, :warm_side])
+    if "reference_rgb" in options:
+        warm_options = {**options, "reference_rgb": np.ascontiguousarray(options["reference_rgb"][:warm_side, :warm_side])}
+    else:
+        warm_options = options
+    cuda = device == "cuda"
+    info: dict = {}
+
+    if case["path"] == "full":
+        net = load(spec)
+
+        def once(inp, opts):
+            return spec.infer(net, inp, cfa=cfa, device=device, dtype=dtype, **opts)
+
+        _in_thread(lambda: once(warm, warm_options))
+        run = lambda: once(x, options)  # noqa: E731
+    else:
+        engine = Engine(load, lambda _id: spec, None)
+
+        def once(inp, opts):
+            job = Job.create(inp, spec.id, cfa=cfa, weights=case["weights"], weights_sha256="",
+                             options=opts, device=device, precision=case["precision"], tile_size=case.get("tile"))
+            return engine.run(job)
+
+        once(warm, warm_options)
+
+        def run():
+            result = engine.run(job_full)
+            info.update(tiles=result.tiles, tile_size=result.tile_size, notes=list(result.notes),
+                        ran_on=f"{result.device} {result.dtype}")
+            return result.output
+
+        job_full = Job.create(x, spec.id, cfa=cfa, weights=case["weights"], weights_sha256="", options=options,
+                              device=device, precision=case["precision"], tile_size=case.get("tile"))
+    rss_before = _status_kib("VmRSS")
+    reset = _reset_peak_rss()
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    seconds = float("inf")
+    for _ in range(max(1, case.get("repeat", 1))):
+        t0 = time.perf_counter()
+        out = _in_thread(run) if case["path"] == "full" else run()
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = min(seconds, time.perf_counter() - t0)
+    saved = None
+    if case.get("save") and out.nbytes <= SAVE_LIMIT_BYTES:
+        np.save(case["save"], out, allow_pickle=False)
+        saved = case["save"]
+    return {**info, "seconds": seconds, "in_shape": list(x.shape[:2]), "out_shape": list(out.shape[:2]),
+            "mp_in": x.shape[0] * x.shape[1] / 1e6, "rss_before_mib": (rss_before or 0) / 1024,
+            "peak_rss_mib": (_status_kib("VmHWM") or 0) / 1024, "peak_reset": reset,
+            "cuda_peak_mib": torch.cuda.max_memory_allocated() / 1024 ** 2 if cuda else None,
+            "saved": saved, "torch_threads": torch.get_num_threads()}
+
+
+# --- the parent: cases, subprocesses, table --------------------------------------------------------
+
+
+def _weights_for(spec, args) -> tuple[str, str]:
+    """(weights argument for the case, label for the table)."""
+    from isp_viewer.models.registry import find_weights
+
+    if args.weights and spec.id == "srgan_leftthomas_x4":
+        return str(args.weights), Path(args.weights).name
+    if spec.id in REAL_WEIGHTS:
+        found = find_weights(spec)
+        if found is not None:
+            return str(found), found.name
+        candidate = args.shared / REAL_WEIGHTS[spec.id]
+        if candidate.is_file():
+            return str(candidate), candidate.name
+    manifest = args.shared / "reference" / "manifests" / spec.manifest
+    if spec.manifest and manifest.is_file():
+        return "crc32", "crc32 fill"
+    return "", "none"
+
+
+def _run_subprocess(case: dict, timeout: float) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--case", json.dumps(case)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(REPO))
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        if proc.returncode < 0:
+            tail = f"killed by signal {-proc.returncode} (out of memory?)"
+        return {"error": tail[:120]}
+    return json.loads(lines[-1])
+
+
+def _fmt(v, spec="{:.2f}") -> str:
+    return "-" if v is None else spec.format(v)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    parser.add_argument("--mp", type=float, default=None,
+                        help="megapixels for tile-safe networks: input of scale-1 ones, output of "
+                             "super-resolution (default 0.5 on CPU, 4 on GPU; 12 for >= 12 MP)")
+    parser.add_argument("--whole-mp", type=float, default=None,
+                        help="input megapixels for networks that run whole-frame (not tile-safe; the engine "
+                             "runs them in one pass too) (default 0.03 on CPU, --mp on GPU)")
+    parser.add_argument("--nets", default="", help="comma-separated ids (default: all but repeated variants)")
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--weights", type=Path, default=None, help="leftthomas SRGAN x4 checkpoint")
+    parser.add_argument("--tile", type=int, default=None, help="engine tile side (default: the engine's)")
+    parser.add_argument("--repeat", type=int, default=2, help="timed runs per case; the fastest counts")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per case")
+    parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.case:
+        print(json.dumps(run_case(json.loads(args.case))), flush=True)
+        return 0
+
+    import torch
+
+    from isp_viewer.engine.devices import choose_device, probe_devices
+    from isp_viewer.models.registry import all_specs
+
+    device, why = choose_device(args.device, probe_devices())
+    mp = args.mp if args.mp is not None else (0.5 if device == "cpu" else 4.0)
+    whole_mp = args.whole_mp if args.whole_mp is not None else (min(mp, 0.03) if device == "cpu" else mp)
+    wanted = [n for n in args.nets.split(",") if n]
+    specs = [s for s in all_specs() if (s.id in wanted if wanted else s.id not in DEFAULT_SKIP)]
+    precisions = ["fp32", "fp16"] if device != "cpu" else ["fp32"]
+    print(f"device: {device} ({why}); torch {torch.__version__}, {os.cpu_count()} CPU cores; "
+          f"tile-safe networks {mp:g} MP (SR: output), whole-frame ones {whole_mp:g} MP; "
+          f"one subprocess per case, best of {args.repeat}", flush=True)
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ispv-bench-") as tmp:
+        for spec in specs:
+            weights, label = _weights_for(spec, args)
+            if not weights:
+                rows.append({"net": spec.id, "weights": "none", "error": "no weights and no manifest"})
+                continue
+            for precision in precisions:
+                results = {}
+                for path in ("full", "engine"):
+                    case = {"net": spec.id, "path": path, "device": device, "precision": precision,
+                            "mp": mp if spec.tiling_safe else whole_mp,
+                            "weights": weights, "shared": str(args.shared), "tile": args.tile, "repeat": args.repeat,
+                            "save": str(Path(tmp) / f"{spec.id}-{precision}-{path}.npy")}
+                    results[path] = _run_subprocess(case, args.timeout)
+                row = {"net": spec.id, "weights": label, "precision": precision, **_summarise(spec, results)}
+                rows.append(row)
+                print(_row_text(row), flush=True)
+    print()
+    print(_table(rows))
+    return 0
+
+
+def _summarise(spec, results: dict) -> dict:
+    full, eng = results["full"], results["engine"]
+    row: dict = {"tiling": "tiled" if spec.tiling_safe else "whole-frame"}
+    for name, r in (("full", full), ("engine", eng)):
+        if "error" in r:
+            row[f"{name}_error"] = r["error"]
+            continue
+        row[f"{name}_mps"] = r["mp_in"] / r["seconds"]
+        row[f"{name}_s"] = r["seconds"]
+        row[f"{name}_rss"] = r["peak_rss_mib"]
+        row[f"{name}_cuda"] = r["cuda_peak_mib"]
+        row["size"] = f"{r['in_shape'][1]}x{r['in_shape'][0]}->{r['out_shape'][1]}x{r['out_shape'][0]}"
+    if "error" not in eng:
+        row["tiles"] = f"{eng.get('tiles')}x{eng.get('tile_size')}" if spec.tiling_safe else "1"
+        row["notes"] = "; ".join(n for n in eng.get("notes", []) if "whole-frame by design" not in n)
+    if "full_mps" in row and "engine_mps" in row:
+        row["ratio"] = row["engine_mps"] / row["full_mps"]
+    if full.get("saved") and eng.get("saved"):
+        a, b = np.load(full["saved"]), np.load(eng["saved"])
+        row["diff"] = float(np.abs(a - b).max()) if a.shape == b.shape else float("nan")
+        Path(full["saved"]).unlink(missing_ok=True)
+        Path(eng["saved"]).unlink(missing_ok=True)
+    return row
+
+
+COLUMNS = [("net", "network", "{}"), ("weights", "weights", "{}"), ("precision", "prec", "{}"),
+           ("size", "input->output", "{}"), ("tiles", "tiles", "{}"), ("full_mps", "full MP/s", "{:.3f}"),
+           ("engine_mps", "engine MP/s", "{:.3f}"), ("ratio", "engine/full", "{:.2f}"),
+           ("full_rss", "full peak RSS MiB", "{:.0f}"), ("engine_rss", "engine peak RSS MiB", "{:.0f}"),
+           ("full_cuda", "full CUDA MiB", "{:.0f}"), ("engine_cuda", "engine CUDA MiB", "{:.0f}"),
+           ("diff", "|diff|", "{:.1e}")]
+
+
+def _cells(row: dict) -> list[str]:
+    cells = []
+    for key, _, fmt in COLUMNS:
+        if key in row and row[key] is not None:
+            cells.append(fmt.format(row[key]))
+        elif key in ("full_mps", "engine_mps") and f"{key.split('_')[0]}_error" in row:
+            cells.append("failed")
+        else:
+            cells.append("-")
+    return cells
+
+
+def _row_text(row: dict) -> str:
+    errors = "; ".join(f"{k}: {v}" for k, v in row.items() if k.endswith("error"))
+    return " | ".join(_cells(row)) + (f"  [{errors}]" if errors else "") + (
+        f"  ({row['notes']})" if row.get("notes") else "")
+
+
+def _table(rows: list[dict]) -> str:
+    header = [title for _, title, _ in COLUMNS]
+    body = [_cells(r) for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(b, widths)) + " |" for b in body]
+    errors = [f"- {r['net']}: " + "; ".join(f"{k} {v}" for k, v in r.items() if k.endswith("error"))
+              for r in rows if any(k.endswith("error") for k in r)]
+    return "\n".join(lines + (["", "Failures:"] + errors if errors else []))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
