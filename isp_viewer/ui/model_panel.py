@@ -53,6 +53,7 @@ GREY = "color: #808080;"
 RED = "color: #c0392b;"
 CHANNEL_PREFIX = "model-panel/"
 ELAPSED_TICK_MS = 250
+REASON_CHARS = 160
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +82,10 @@ def one_line(exc: BaseException) -> str:
         return str(exc)
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def elide(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def short_reason(spec: ModelSpec, message: str) -> str:
@@ -125,14 +130,14 @@ def check_weights_strictly(spec: ModelSpec, path: str) -> None:
     try:
         load_network(spec, path)
     except (WeightsError, ModelError) as exc:
-        message = str(exc)
         try:
             fits = [s.name for s in detect_checkpoint(path) if s.id != spec.id]
         except IspViewerError:
             fits = []
-        if fits:
-            message += f" (this file fits {', '.join(fits)})"
-        raise WeightsError(message) from None
+        if not fits:
+            raise
+        # What the file is comes first: the key-by-key details are long and get elided in the row.
+        raise WeightsError(f"{Path(path).name} fits {' / '.join(fits)}, not {spec.name}: {exc}") from None
 
 
 class _Sha256Memo:
@@ -213,11 +218,14 @@ class ModelRow(QWidget):
         top.addWidget(self.checkbox)
         top.addWidget(self.badge)
         top.addStretch(1)
-        top.addWidget(self.load_button)
+        weights_line = QHBoxLayout()
+        weights_line.setContentsMargins(0, 0, 0, 0)
+        weights_line.addWidget(self.weights_label, 1)
+        weights_line.addWidget(self.load_button, 0, Qt.AlignmentFlag.AlignTop)
         lines = QVBoxLayout()
         lines.setContentsMargins(22, 0, 0, 0)  # under the checkbox's text, not its box
         lines.setSpacing(0)
-        lines.addWidget(self.weights_label)
+        lines.addLayout(weights_line)
         lines.addWidget(self.reason_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 1, 2, 3)
@@ -251,14 +259,8 @@ class ModelRow(QWidget):
 
     def reasons(self) -> list[str]:
         """Why the network cannot run now (empty when it can)."""
-        out = []
-        if (w := self.weights_reason()) is not None:
-            out.append(w)
-        if self.checking_input:
-            out.append("checking input…")
-        elif self.input_reason:
-            out.append(self.input_reason)
-        return out
+        weights = self.weights_reason()
+        return ([weights] if weights is not None else []) + self.input_reasons()
 
     def available(self) -> bool:
         return not self.reasons()
@@ -268,27 +270,36 @@ class ModelRow(QWidget):
         return self.checkbox.isChecked() and self.available()
 
     # display --------------------------------------------------------------------------------------
+    def input_reasons(self) -> list[str]:
+        if self.checking_input:
+            return ["checking input…"]
+        return [self.input_reason] if self.input_reason else []
+
     def refresh(self) -> None:
+        """The weights line says which file (or why none fits); the reason line why the input does not."""
         reasons = self.reasons()
         self.checkbox.setEnabled(not reasons)
+        weights_problem = self.weights_reason()
         path = self.weights_path()
-        if path is not None and not self.chosen_error:
-            name = Path(path).name
-            packaged = self.packaged
+        if weights_problem is None and path is not None:
             if self.chosen:
-                where = "checking…" if self.checking_weights else "loaded by you, strict check passed"
-            elif packaged is not None and Path(path) == packaged:
+                where = "loaded by you, strict check passed"
+            elif self.packaged is not None and Path(path) == self.packaged:
                 where = f"packaged with {self.spec.packaged_weights.split(':', 1)[0]}"
             else:
                 where = "found in weights/"
-            self.weights_label.setText(f"weights: {name} · {where}")
-            self.weights_label.setToolTip(path)
-            self.weights_label.setVisible(True)
+            text, tip = f"weights: {Path(path).name} · {where}", path
+        elif self.chosen and self.checking_weights:
+            text, tip = f"weights: {Path(self.chosen).name} · checking…", self.chosen
         else:
-            self.weights_label.setVisible(False)
-        self.reason_label.setText("\n".join(reasons))
-        self.reason_label.setStyleSheet((RED if self.chosen_error else GREY) + " font-size: 10px;")
-        self.reason_label.setVisible(bool(reasons))
+            # A strict-load error lists keys and can run long: the row shows its start, the tooltip all.
+            text, tip = elide(weights_problem or "", REASON_CHARS), weights_problem or ""
+        self.weights_label.setText(text)
+        self.weights_label.setToolTip(tip)
+        self.weights_label.setStyleSheet((RED if self.chosen_error else GREY) + " font-size: 10px;")
+        input_reasons = self.input_reasons()
+        self.reason_label.setText("\n".join(elide(r, REASON_CHARS) for r in input_reasons))
+        self.reason_label.setVisible(bool(input_reasons))
         tip = self._describe()
         if reasons:
             tip = "Cannot run: " + "; ".join(reasons) + "\n\n" + tip
