@@ -14,6 +14,7 @@ import numpy as np
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
+from isp_viewer.core.image import as_unit_array as as_array  # noqa: F401  (one definition, in core)
 from isp_viewer.core.region import Region
 
 ArrayLike = Union[Image, np.ndarray]
@@ -21,24 +22,6 @@ ArrayLike = Union[Image, np.ndarray]
 # Display ranges come from percentiles of at most this many samples per array: a strided
 # subsample gives the same percentile to display precision at a fraction of the sort cost.
 _RANGE_SAMPLES = 1 << 20
-
-
-def as_array(x: ArrayLike, what: str = "image") -> np.ndarray:
-    """HxWxC float32 from an Image or ndarray (see module doc)."""
-    if isinstance(x, Image):
-        return x.data
-    arr = np.asarray(x)
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] not in (1, 3):
-        raise InputError(f"The {what} must be HxW or HxWx3, got shape {arr.shape}")
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / np.float32(255)
-    if arr.dtype == np.uint16:
-        return arr.astype(np.float32) / np.float32(65535)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise InputError(f"The {what} has dtype {arr.dtype}; use float in [0, 1], uint8 or uint16")
-    return arr.astype(np.float32, copy=False)
 
 
 def crop(arr: np.ndarray, region: Region | None, what: str = "image") -> np.ndarray:

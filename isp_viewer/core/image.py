@@ -77,6 +77,30 @@ class Image:
         return (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
+def as_unit_array(x: "Image | np.ndarray", what: str = "image") -> np.ndarray:
+    """HxWxC float32 (C = 1 or 3) in [0, 1] units from an Image or an ndarray.
+
+    Float arrays are taken as they are ([0, 1] by the app's convention); uint8/uint16 arrays are
+    divided by their full scale. The one place where metrics and analysis read images.
+    """
+    from isp_viewer.core.errors import InputError
+
+    if isinstance(x, Image):
+        return x.data
+    arr = np.asarray(x)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3):
+        raise InputError(f"The {what} must be HxW or HxWx3, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / np.float32(255)
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float32) / np.float32(65535)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise InputError(f"The {what} has dtype {arr.dtype}; use float in [0, 1], uint8 or uint16")
+    return arr.astype(np.float32, copy=False)
+
+
 def linear_to_srgb(x: np.ndarray) -> np.ndarray:
     """IEC 61966-2-1 transfer function (float in, float out)."""
     x = np.clip(x, 0, None).astype(np.float32, copy=False)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from isp_viewer.core.errors import InputError
-from isp_viewer.core.image import Image
+from isp_viewer.core.image import Image, as_unit_array  # noqa: F401  (re-exported)
 from isp_viewer.core.region import Region
 
 ArrayLike = Union[Image, np.ndarray]
@@ -71,24 +71,6 @@ def SR_PAPER(scale: int) -> Convention:
 
 ISP_PAPER = Convention(channel="rgb", data_range=1.0, crop_border=0, quantize_uint8=False,
                        name="ISP paper (RGB, [0,1])")
-
-
-def as_unit_array(x: ArrayLike, what: str = "image") -> np.ndarray:
-    """HxWxC float32 (C = 1 or 3) in [0, 1] units from an Image or an ndarray (see module doc)."""
-    if isinstance(x, Image):
-        return x.data
-    arr = np.asarray(x)
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] not in (1, 3):
-        raise InputError(f"The {what} must be HxW or HxWx3, got shape {arr.shape}")
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / np.float32(255)
-    if arr.dtype == np.uint16:
-        return arr.astype(np.float32) / np.float32(65535)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise InputError(f"The {what} has dtype {arr.dtype}; use float in [0, 1], uint8 or uint16")
-    return arr.astype(np.float32, copy=False)
 
 
 def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
