@@ -219,6 +219,10 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._fill_recent()
         self._action(file_menu, "Open &demo", None, self.open_demo)
+        self._action(file_menu, "Open data&set (inputs + references)…", None, self.open_dataset_dialog)
+        self._action(file_menu, "Dataset: &next image", "PgDown", lambda: self.step_dataset(+1))
+        self._action(file_menu, "Dataset: &previous image", "PgUp", lambda: self.step_dataset(-1))
+        self._action(file_menu, "Dataset: compute the &table over all images", None, self.compute_dataset_table)
         file_menu.addSeparator()
         self._action(file_menu, "&Save session…", QKeySequence.StandardKey.Save, self.save_session_dialog)
         self._action(file_menu, "&Export figure…", "Ctrl+E", self.export_figure_dialog)
@@ -324,6 +328,112 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
         self.error_box = box
+
+    # ---------------------------------------------------------------- dataset mode
+    def open_dataset_dialog(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        inputs = QFileDialog.getExistingDirectory(self, "Folder of inputs")
+        if not inputs:
+            return
+        refs = QFileDialog.getExistingDirectory(self, "Folder of references (matched by file name)")
+        if not refs:
+            return
+        cfa, ok = QInputDialog.getItem(self, "Inputs", "Inputs are", ["RGB: simulate a GRBG mosaic", "RGB: simulate an RGGB mosaic",
+                                                                      "used as they are (RAW or images)"], 0, False)
+        if ok:
+            self.open_dataset(inputs, refs, cfa.split()[3] if cfa.startswith("RGB") else None)
+
+    def open_dataset(self, inputs_dir: str, refs_dir: str, simulate_cfa: str | None = "GRBG") -> int:
+        """Pair files by name and show the first pair; returns the number of pairs."""
+        from isp_viewer.metrics import match_by_name
+
+        try:
+            pairs = match_by_name(inputs_dir, refs_dir)
+        except IspViewerError as err:
+            self.show_error(str(err))
+            return 0
+        self.dataset = {"pairs": pairs, "index": 0, "cfa": simulate_cfa, "recipe": list(methods.DEFAULT_DATASET_RECIPE)}
+        self.show_dataset_item(0)
+        return len(pairs)
+
+    def _current_recipe(self) -> list[tuple[str, str]]:
+        recipe = [(it.method["kind"], it.method.get("algorithm") or it.method.get("model"))
+                  for it in self.session.items.values() if it.method.get("kind") in ("classical", "network")]
+        return recipe or self.dataset["recipe"]
+
+    def show_dataset_item(self, index: int) -> None:
+        """Replace the panes with pair `index`: its reference plus the same methods as now."""
+        ds = self.dataset
+        ds["recipe"] = self._current_recipe() if self.session.items else ds["recipe"]
+        ds["index"] = index % len(ds["pairs"])
+        stem, input_path, ref_path = ds["pairs"][ds["index"]]
+        for item_id in list(self.session.items):
+            self.session.remove_item(item_id)
+        self.session.sources.clear()
+        self.session.set_reference(None)
+        ref_item = self.session.add_item(f"{stem} · reference", str(ref_path), {"kind": "demo"})
+        self.statusBar().showMessage(f"dataset image {ds['index'] + 1} / {len(ds['pairs'])}: {stem}", 8000)
+
+        def ready(result, ref_id=ref_item.id):
+            reference, source = result
+            self.session.sources[str(input_path)] = source
+            self.models.set_source(source)
+            self._set_ready(ref_id, reference, f"{stem} · reference")
+            self.session.set_reference(ref_id)
+            for kind, name in ds["recipe"]:
+                if kind == "classical":
+                    self.add_classical(name, source)
+                else:
+                    self.add_network(name, source)
+
+        self.bridge.submit(lambda: methods.dataset_pair(str(input_path), str(ref_path), ds["cfa"]), ready,
+                           lambda err, i=ref_item.id: self._failed(i, err))
+
+    def step_dataset(self, step: int) -> None:
+        if getattr(self, "dataset", None):
+            self.show_dataset_item(self.dataset["index"] + step)
+
+    def compute_dataset_table(self) -> None:
+        """The metrics table over every pair, in the background, with progress in the status bar."""
+        import threading
+
+        if not getattr(self, "dataset", None):
+            self.show_error("Open a dataset first (File › Open dataset)")
+            return
+        ds, conv = self.dataset, self.analysis.current_convention()
+        recipe = self._current_recipe()
+        self.dataset_cancel = threading.Event()
+        progress = self._progress_bridge()
+
+        self.bridge.submit(lambda: methods.dataset_table(ds["pairs"], recipe, ds["cfa"], conv,
+                                                         lambda d, n: progress.emit(d, n), self.dataset_cancel),
+                           self._show_dataset_table, lambda err: self.show_error(f"dataset table: {err}"))
+
+    def _progress_bridge(self):
+        from PySide6.QtCore import QObject, Signal
+
+        class Progress(QObject):
+            moved = Signal(int, int)
+
+            def emit(self, done: int, total: int) -> None:
+                self.moved.emit(done, total)
+
+        bridge = Progress(self)
+        bridge.moved.connect(lambda d, n: self.statusBar().showMessage(f"dataset table: {d} / {n} images", 4000))
+        return bridge
+
+    def _show_dataset_table(self, table) -> None:
+        self.dataset_result = table
+        rows = []
+        from isp_viewer.ui.analysis_jobs import MetricRow
+
+        for m in table.methods:
+            psnr, ssim = table.mean(m, "PSNR"), table.mean(m, "SSIM")
+            note = f"mean ± std over {table.count(m, 'PSNR')} images: ±{table.std(m, 'PSNR'):.2f} dB, ±{table.std(m, 'SSIM'):.4f}"
+            rows.append(MetricRow(-1, m, psnr, ssim, note))
+        self.analysis.set_rows(rows, f"dataset of {len(table.images)} images")
+        self.statusBar().showMessage(f"dataset table ready: {len(table.methods)} methods × {len(table.images)} images", 8000)
 
     # ---------------------------------------------------------------- session file and figures
     def session_doc(self, base_dir: Path):

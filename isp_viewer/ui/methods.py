@@ -73,3 +73,41 @@ def demo_image_path() -> Path:
 def demo_source(cfa: str = "GRBG") -> tuple[Image, RawMosaic]:
     reference = read_image(demo_image_path())
     return reference, simulate_mosaic(reference, cfa)
+
+
+# ---------------------------------------------------------------- dataset mode
+DEFAULT_DATASET_RECIPE = (("classical", "bilinear"), ("classical", "malvar"), ("network", "demosaicnet_bayer"))
+
+
+def dataset_pair(input_path: str, ref_path: str, simulate_cfa: str | None):
+    """(reference Image, source for the methods) for one dataset entry."""
+    reference = read_image(ref_path)
+    source = open_any(input_path)
+    if simulate_cfa and isinstance(source, Image):
+        source = simulate_mosaic(source, simulate_cfa)
+    return reference, source
+
+
+def recipe_image(step: tuple[str, str], source) -> Image:
+    kind, name = step
+    if kind == "classical":
+        return classical_demosaic(source, name)
+    return network_image(name, source)
+
+
+def dataset_table(pairs, recipe, simulate_cfa, conv, progress=None, cancel=None):
+    """Every recipe method on every pair, scored against the references: a MetricTable."""
+    from isp_viewer.metrics import evaluate_pairs
+
+    records = []
+    for k, (stem, input_path, ref_path) in enumerate(pairs):
+        if cancel is not None and cancel.is_set():
+            from concurrent.futures import CancelledError
+
+            raise CancelledError()
+        reference, source = dataset_pair(str(input_path), str(ref_path), simulate_cfa)
+        outputs = {f"{name}": recipe_image((kind, name), source).rgb() for kind, name in recipe}
+        records.append((stem, reference.rgb(), outputs))
+        if progress is not None:
+            progress(k + 1, len(pairs))
+    return evaluate_pairs(records, conv)
