@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"], help="the input PNG is a packed Bayer frame")
     s.add_argument("--bayer-bits", type=int, default=10)
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    s.add_argument("--reference", help="clean sRGB of the same scene (CycleISP RAW→RGB's colour branch)")
     s.add_argument("--out", required=True)
 
     s = sub.add_parser("metrics", help="PSNR/SSIM of images against a reference, with the convention")
@@ -200,7 +201,7 @@ def cmd_process(args: argparse.Namespace) -> int:
 
     from isp_viewer.io.images import write_image
     from isp_viewer.io.open import open_any
-    from isp_viewer.models.adapters import finish_output, prepare_input, run_full_frame
+    from isp_viewer.models.adapters import finish_output, prepare_input, reference_option, run_full_frame
     from isp_viewer.models.registry import get_spec, load_network
 
     if args.weights and len(args.weights) > len(args.model):
@@ -217,7 +218,9 @@ def cmd_process(args: argparse.Namespace) -> int:
         weights = args.weights[i] if i < len(args.weights) else None
         loaded = load_network(spec, weights)
         t0 = time.perf_counter()
-        out = run_full_frame(spec, loaded.net, source, device=device, dtype=torch.float32)
+        reference = _as_image(args.reference) if args.reference else None
+        out = run_full_frame(spec, loaded.net, source, device=device, dtype=torch.float32,
+                             **loaded.infer_options(), **reference_option(spec, reference, source))
         seconds = time.perf_counter() - t0
         sidecar = {"model": spec.id, "model_name": spec.name, "weights": loaded.weights_path,
                    "weights_sha256": loaded.weights_sha256, "device": device, "dtype": "float32",
@@ -332,7 +335,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for model_id, net in loaded.items():
             spec = net.spec
             prepare_input(spec, source)
-            out = run_full_frame(spec, net.net, source)
+            out = run_full_frame(spec, net.net, source, **net.infer_options(),
+                                 **reference_option(spec, Image(reference.rgb()), source))
             outputs[model_id] = finish_output(spec, out, source, spec.name, {}).rgb()
         records.append((Path(in_path).stem, reference.rgb(), outputs))
         print(f"{Path(in_path).name}: {len(outputs)} methods", file=sys.stderr)

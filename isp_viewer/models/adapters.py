@@ -61,9 +61,25 @@ def finish_output(spec: ModelSpec, out: np.ndarray, source: Source, label: str, 
                  source=getattr(source, "path", None) or getattr(source, "source", ""), meta=meta)
 
 
+def reference_option(spec: ModelSpec, reference: Image | None, source: Source) -> dict:
+    """{'reference_rgb': HxWx3 sRGB on the source grid} for specs that need one, else {}."""
+    if not spec.needs_reference:
+        return {}
+    if reference is None:
+        raise ModelError(f"{spec.name} needs a reference RGB image of the same scene: open one and make it the reference")
+    rgb = np.clip(reference.rgb(), 0, 1)
+    if reference.linear:
+        rgb = linear_to_srgb(rgb)
+    h, w = source.height, source.width
+    if rgb.shape[:2] != (h, w):
+        raise ModelError(f"{spec.name}: the reference is {rgb.shape[1]}x{rgb.shape[0]} but the mosaic is {w}x{h}")
+    return {"reference_rgb": np.ascontiguousarray(rgb, np.float32)}
+
+
 def run_full_frame(spec: ModelSpec, net: torch.nn.Module, source: Source, device: str = "cpu",
                    dtype: torch.dtype = torch.float32, **options) -> np.ndarray:
     """One pass over the whole input (no tiling): the reference the engine's tiling is checked against."""
     x, cfa = prepare_input(spec, source)
+    options = {k: (v.to(device=device, dtype=dtype) if isinstance(v, torch.nn.Module) else v) for k, v in options.items()}
     net = net.to(device=device, dtype=dtype)
     return spec.infer(net, x, cfa=cfa, device=device, dtype=dtype, **{**spec.options, **options})

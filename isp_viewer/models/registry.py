@@ -91,6 +91,10 @@ class LoadedNetwork:
     net: nn.Module
     weights_path: str
     weights_sha256: str
+    companions: tuple[tuple[str, nn.Module], ...] = ()   # (infer keyword, loaded module)
+
+    def infer_options(self) -> dict:
+        return dict(self.companions)
 
 
 def load_network(spec: ModelSpec, weights: str | Path | None = None) -> LoadedNetwork:
@@ -102,7 +106,26 @@ def load_network(spec: ModelSpec, weights: str | Path | None = None) -> LoadedNe
     state = read_checkpoint(path)
     net = spec.build()
     load_strict(net, state, path.name)
-    return LoadedNetwork(spec, net.eval(), str(path), sha256_of_file(path))
+    companions = []
+    for comp in spec.companions:
+        comp_path = _find_named(comp.weights.names, near=path)
+        if comp_path is None:
+            raise WeightsError(f"{spec.id}: also needs {' or '.join(comp.weights.names)} ({comp.weights.note}) "
+                               f"beside {path.name} or in weights/")
+        module = comp.build()
+        load_strict(module, read_checkpoint(comp_path), comp_path.name)
+        companions.append((comp.option, module.eval()))
+    return LoadedNetwork(spec, net.eval(), str(path), sha256_of_file(path), tuple(companions))
+
+
+def _find_named(names: tuple[str, ...], near: Path) -> Path | None:
+    for folder in [near.parent, *weights_dirs()]:
+        for name in names:
+            hits = sorted(folder.rglob(name)) if folder != near.parent else [folder / name]
+            hits = [h for h in hits if h.is_file()]
+            if hits:
+                return hits[0]
+    return None
 
 
 @lru_cache(maxsize=None)

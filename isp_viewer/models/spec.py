@@ -34,6 +34,19 @@ class WeightFile:
 
 
 @dataclass(frozen=True)
+class Companion:
+    """A second network a spec needs at run time (CycleISP RAW→RGB's colour branch).
+
+    It is built with `build`, loaded strictly from `weights` like the main one, and passed to
+    infer as the keyword `option`.
+    """
+
+    option: str
+    build: Callable[[], object]
+    weights: WeightFile
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     id: str
     name: str
@@ -58,3 +71,5 @@ class ModelSpec:
     reported_metrics: str = ""
     notes: str = ""
     options: dict = field(default_factory=dict)  # default keyword options for infer
+    companions: tuple[Companion, ...] = ()
+    needs_reference: bool = False        # infer takes reference_rgb: a clean sRGB of the same scene

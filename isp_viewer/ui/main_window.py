@@ -552,7 +552,9 @@ class MainWindow(QMainWindow):
             self.show_error("Open an input first")
             return None
         item = self.session.add_item(model_id, getattr(source, "path", ""), {"kind": "network", "model": model_id})
-        self.bridge.submit(lambda: methods.network_image(model_id, source, weights),
+        ref = self.session.reference
+        reference = ref.image if ref is not None else None
+        self.bridge.submit(lambda: methods.network_image(model_id, source, weights, reference),
                            lambda img, i=item.id: self._set_ready(i, img, img.label),
                            lambda err, i=item.id: self._failed(i, err))
         return item.id
@@ -927,7 +929,29 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        self.open_files(paths)
+        self.open_files([p for p in paths if not self.is_checkpoint(p)])
+        for path in filter(self.is_checkpoint, paths):
+            self.use_checkpoint(path)
+
+    @staticmethod
+    def is_checkpoint(path: str) -> bool:
+        from isp_viewer.models.loading import WEIGHT_SUFFIXES
+
+        return path.lower().endswith(WEIGHT_SUFFIXES)
+
+    def use_checkpoint(self, path: str) -> None:
+        """A dropped checkpoint: recognise its network from keys and shapes (safely) and use it."""
+        from isp_viewer.models.registry import detect_checkpoint
+
+        def found(specs) -> None:
+            if not specs:
+                self.show_error(f"{Path(path).name}: its keys and shapes match none of the known networks")
+                return
+            for spec in specs:
+                self.models.set_weights(spec.id, path)
+            self.statusBar().showMessage(f"{Path(path).name}: {', '.join(s.name for s in specs)}", 10000)
+
+        self.bridge.submit(lambda: detect_checkpoint(path), found, lambda err: self.show_error(str(err)))
 
     def _remember_recent(self, path: str) -> None:
         settings = QSettings("isp-viewer", "isp-viewer")

@@ -45,17 +45,18 @@ def classical_image(source: RawMosaic, algorithm: str) -> Image:
     return classical_demosaic(source, algorithm)
 
 
-def network_image(model_id: str, source, weights: str | None = None) -> Image:
+def network_image(model_id: str, source, weights: str | None = None, reference: Image | None = None) -> Image:
     """Full-frame run of one network (the engine panel runs tiled jobs with progress)."""
     import time
 
-    from isp_viewer.models.adapters import finish_output, run_full_frame
+    from isp_viewer.models.adapters import finish_output, reference_option, run_full_frame
     from isp_viewer.models.registry import get_spec, load_network
 
     spec = get_spec(model_id)
     loaded = load_network(spec, weights)
     t0 = time.perf_counter()
-    out = run_full_frame(spec, loaded.net, source)
+    out = run_full_frame(spec, loaded.net, source, **loaded.infer_options(),
+                         **reference_option(spec, reference, source))
     seconds = time.perf_counter() - t0
     label = f"{spec.name} · {Path(loaded.weights_path).name} · cpu fp32 · {seconds:.1f} s"
     return finish_output(spec, out, source, label, {"method": "network", "model": model_id,

@@ -414,7 +414,7 @@ def test_specs_describe_the_variants(reference: Path):
     assert by_id["cycleisp_denoise_raw"].input_kind is InputKind.BAYER
     assert by_id["cycleisp_denoise_rgb"].input_kind is InputKind.SRGB
     assert by_id["cycleisp_denoise_rgb"].tile_align == 1
-    names = {n for s in cycleisp.SPECS for w in s.weights for n in w.names}
+    names = {n for s in cycleisp.SPECS for w in (*s.weights, *(c.weights for c in s.companions)) for n in w.names}
     assert names == {"dnd_raw.pth", "sidd_raw.pth", "dnd_rgb.pth", "sidd_rgb.pth", "rgb2raw.pth",
                      "rgb2raw_joint.pth", "raw2rgb_joint.pth", "ccm_joint.pth"}
 

@@ -76,3 +76,33 @@ def test_weights_folder_and_mismatch(shared, tmp_path, monkeypatch):
         load_network(get_spec("srgan_leftthomas_x2"), tmp_path / "sub/netG_epoch_4_100.pth")
     with pytest.raises(WeightsError, match="no weights found"):
         load_network(get_spec("uhdfour_uhd"))
+
+
+def test_cycleisp_raw2rgb_loads_its_colour_branch_and_needs_a_reference(reference, tmp_path, data, monkeypatch):
+    """With (crc32-filled) raw2rgb_joint.pth and ccm_joint.pth side by side, the registry loads both
+    strictly, and the network runs only with a reference image of the same scene."""
+    import numpy as np
+    import torch
+
+    from isp_viewer.core.errors import ModelError
+    from isp_viewer.io.images import read_image, simulate_mosaic
+    from isp_viewer.models.adapters import reference_option, run_full_frame
+    from isp_viewer.models.golden import crc32_lecun_fill, load_manifest
+
+    monkeypatch.setenv("ISPV_WEIGHTS", str(tmp_path))
+    for name, manifest in (("raw2rgb_joint.pth", "cycleisp_raw2rgb.json"), ("ccm_joint.pth", "cycleisp_ccm.json")):
+        torch.save({"state_dict": crc32_lecun_fill(load_manifest(reference / "manifests" / manifest), 0.7)},
+                   tmp_path / name)
+    spec = get_spec("cycleisp_raw2rgb")
+    loaded = load_network(spec)
+    assert [opt for opt, _ in loaded.companions] == ["ccm_net"]
+    ref = read_image(data / "paired/kodak24/kodim19.png")
+    crop = ref.with_data(ref.data[:64, :64])
+    mosaic = simulate_mosaic(crop, "RGGB")
+    with pytest.raises(ModelError, match="reference RGB"):
+        reference_option(spec, None, mosaic)
+    out = run_full_frame(spec, loaded.net, mosaic, **loaded.infer_options(), **reference_option(spec, crop, mosaic))
+    assert out.shape == (64, 64, 3) and np.all(np.isfinite(out))
+    (tmp_path / "ccm_joint.pth").unlink()
+    with pytest.raises(WeightsError, match="also needs ccm_joint.pth"):
+        load_network(spec)

@@ -37,3 +37,21 @@ def test_run_network_and_baselines_on_a_raw(window, qtbot, data):
     ranges = [np.array(p.view.viewRange()) for p in win.panes.values()]
     assert all(np.allclose(r[:, 0] + r[:, 1], ranges[0][:, 0] + ranges[0][:, 1], atol=2) for r in ranges), ranges
     assert np.max(np.diff(ticks)) < 0.5   # the window kept turning while the job ran
+
+
+def test_dropped_checkpoint_is_recognised(window, qtbot, data):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl, Qt
+    from PySide6.QtGui import QDropEvent
+
+    path = data.parent / "weights/srgan_leftthomas/netG_epoch_8_100.pth"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    wait_idle(qtbot, window)
+    assert window.models.weights_choices().get("srgan_leftthomas_x8") == str(path)
+    assert "SRGAN x8" in window.statusBar().currentMessage()
+    bad = data / "bad/random_bytes.NEF"
+    window.use_checkpoint(str(bad))
+    wait_idle(qtbot, window)
+    assert "random_bytes.NEF" in window.last_error

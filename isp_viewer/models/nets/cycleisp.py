@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from isp_viewer.core.errors import ModelError
-from isp_viewer.models.spec import InputKind, ModelSpec, Task, WeightFile
+from isp_viewer.models.spec import Companion, InputKind, ModelSpec, Task, WeightFile
 
 CCM_BLUR_SIZE = 21      # CCM's fixed Gaussian: 21x21, sigma 12, reflect padding 10
 CCM_BLUR_SIGMA = 12.0
@@ -692,10 +692,9 @@ SPECS: list[ModelSpec] = [
         tiling_safe=False,
         tile_overlap=2 * _ISP_RADIUS,  # packed pixels are 2 mosaic pixels; exceeds the CCM's ~44
         tile_align=2,
-        weights=(
-            WeightFile(("raw2rgb_joint.pth",), note="RAW2RGB branch (jointly fine-tuned)"),
-            WeightFile(("ccm_joint.pth",), note="colour branch CCM, loaded into build_ccm(); needed too"),
-        ),
+        weights=(WeightFile(("raw2rgb_joint.pth",), note="RAW2RGB branch (jointly fine-tuned)"),),
+        companions=(Companion("ccm_net", build_ccm, WeightFile(("ccm_joint.pth",), note="colour branch CCM")),),
+        needs_reference=True,
         paper=PAPER,
         license=LICENSE,
         non_commercial=True,
