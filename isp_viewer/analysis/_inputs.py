@@ -25,15 +25,8 @@ _RANGE_SAMPLES = 1 << 20
 
 
 def crop(arr: np.ndarray, region: Region | None, what: str = "image") -> np.ndarray:
-    """The part of `arr` inside `region`; InputError when the region misses the image."""
-    if region is None:
-        return arr
-    h, w = arr.shape[:2]
-    clipped = region.clip_to(w, h)
-    if clipped.empty:
-        raise InputError(f"The region {region.as_tuple()} lies outside the {w}x{h} {what}")
-    return clipped.crop(arr)
-
+    """The part of `arr` inside `region` (reference-grid pixels); InputError if nothing is left."""
+    return arr if region is None else region.crop_inside(arr, what)
 
 def pair(test: ArrayLike, reference: ArrayLike, region: Region | None) -> tuple[np.ndarray, np.ndarray]:
     """Both images as HxWxC float32 cropped to `region`, with matching channel counts."""

@@ -58,5 +58,15 @@ class Region:
         ys, xs = self.slices()
         return array[ys, xs]
 
+    def crop_inside(self, array: np.ndarray, what: str = "image") -> np.ndarray:
+        """The part of `array` inside this region (clipped to it); InputError when nothing is left."""
+        from isp_viewer.core.errors import InputError
+
+        h, w = array.shape[:2]
+        clipped = self.clip_to(w, h)
+        if clipped.empty:
+            raise InputError(f"The region {self.as_tuple()} lies outside the {w}x{h} {what}")
+        return clipped.crop(array)
+
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.w, self.h)

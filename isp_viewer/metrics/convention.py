@@ -106,14 +106,7 @@ def _luma(rgb: np.ndarray, unit: float) -> np.ndarray:
 
 def crop_region(arr: np.ndarray, region: Region | None, what: str = "image") -> np.ndarray:
     """The part of `arr` inside `region` (reference-grid pixels); InputError if nothing is left."""
-    if region is None:
-        return arr
-    h, w = arr.shape[:2]
-    clipped = region.clip_to(w, h)
-    if clipped.empty:
-        raise InputError(f"The region {region.as_tuple()} lies outside the {w}x{h} {what}")
-    return clipped.crop(arr)
-
+    return arr if region is None else region.crop_inside(arr, what)
 
 def crop_border(arr: np.ndarray, n: int) -> np.ndarray:
     if n == 0:
