@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -135,7 +134,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 @command("render")
 def cmd_render(args: argparse.Namespace) -> int:
-    from isp_viewer.io.images import write_image
     from isp_viewer.io.raw import LibRawOptions, render_libraw
 
     options = LibRawOptions(demosaic=args.demosaic.upper(), wb=args.wb, output="linear" if args.linear else "srgb", bits=args.bits)
@@ -146,7 +144,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_linear_aware(out: Path, image, bits: int) -> None:
+def _write_linear_aware(out: Path, image, bits: int) -> None:  # noqa: D401
     """Write pixel values as they are (a --linear render stays linear in the file)."""
     from isp_viewer.io.images import write_image
 
@@ -197,11 +195,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 @command("process")
 def cmd_process(args: argparse.Namespace) -> int:
-    import torch
-
     from isp_viewer.io.images import write_image
     from isp_viewer.io.open import open_any
-    from isp_viewer.models.adapters import finish_output, prepare_input, reference_option, run_full_frame
+    from isp_viewer.models.adapters import prepare_input, run_network
     from isp_viewer.models.registry import get_spec, load_network
 
     if args.weights and len(args.weights) > len(args.model):
@@ -214,22 +210,16 @@ def cmd_process(args: argparse.Namespace) -> int:
     specs = [get_spec(model_id) for model_id in args.model]
     for spec in specs:   # say at once when an input cannot work, before loading any weights
         prepare_input(spec, source)
+    reference = _as_image(args.reference) if args.reference else None
     for i, spec in enumerate(specs):
         weights = args.weights[i] if i < len(args.weights) else None
-        loaded = load_network(spec, weights)
-        t0 = time.perf_counter()
-        reference = _as_image(args.reference) if args.reference else None
-        out = run_full_frame(spec, loaded.net, source, device=device, dtype=torch.float32,
-                             **loaded.infer_options(), **reference_option(spec, reference, source))
-        seconds = time.perf_counter() - t0
-        sidecar = {"model": spec.id, "model_name": spec.name, "weights": loaded.weights_path,
-                   "weights_sha256": loaded.weights_sha256, "device": device, "dtype": "float32",
-                   "seconds": round(seconds, 3), "input": _input_facts(source), "licence": spec.license}
-        image = finish_output(spec, out, source, spec.name, sidecar)
+        image = run_network(load_network(spec, weights), source, reference=reference, device=device)
+        sidecar = {**image.meta, "weights": image.meta["weights_path"], "input": _input_facts(source),
+                   "licence": spec.license}
         png = out_dir / f"{stem}__{spec.id}.png"
         write_image(png, image, bits=16)
         png.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False))
-        print(f"{png}  ({image.width}x{image.height}, {seconds:.2f} s on {device})")
+        print(f"{png}  ({image.width}x{image.height}, {sidecar['seconds']:.2f} s on {device})")
     return 0
 
 
@@ -283,13 +273,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     rows = []
     for path in args.images:
         al = align_to_reference(_as_image(path).rgb(), reference.rgb())
-        sub = None
-        if region is not None:
-            sub = region.intersect(al.region)
-            sub = Region(sub.x - al.region.x, sub.y - al.region.y, sub.w, sub.h)
-            if sub.empty:
-                raise InputError(f"{Path(path).name}: the ROI lies outside the compared area")
-        value = psnr_ssim(al.image, al.reference, conv, region=sub)
+        value = psnr_ssim(al.image, al.reference, conv, region=al.local(region))
         rows.append({"image": path, "psnr_db": round(value.psnr, 4), "ssim": round(value.ssim, 6), "note": al.note})
     if args.json:
         print(json.dumps({"reference": args.ref, "convention": conv.describe(), "roi": args.roi, "results": rows}, indent=2))
@@ -303,49 +287,21 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 @command("eval")
 def cmd_eval(args: argparse.Namespace) -> int:
-    import numpy as np
+    from isp_viewer.metrics import match_by_name
+    from isp_viewer.metrics.evaluation import evaluate_recipe
 
-    from isp_viewer.core.image import Image
-    from isp_viewer.io.develop import classical_demosaic
-    from isp_viewer.io.images import simulate_mosaic
-    from isp_viewer.metrics import evaluate_pairs, match_by_name
-    from isp_viewer.models.adapters import finish_output, prepare_input, run_full_frame
-    from isp_viewer.models.registry import get_spec, load_network
-
-    if not args.model and not args.classical:
+    recipe = [("classical", a) for a in args.classical] + [("network", m) for m in args.model]
+    if not recipe:
         raise InputError("name at least one --model or --classical method")
     pairs = match_by_name(args.inputs, args.refs)
     conv = _convention(args.preset, args.scale)
-    loaded = {m: load_network(get_spec(m)) for m in args.model}
-    records = []
-    for _stem, in_path, ref_path in pairs:
-        reference = _as_image(str(ref_path))
-        source = _as_image(str(in_path))
-        if args.downscale > 1:
-            import cv2
-
-            h, w = source.height // args.downscale, source.width // args.downscale
-            small = cv2.resize(source.rgb()[: h * args.downscale, : w * args.downscale], (w, h), interpolation=cv2.INTER_CUBIC)
-            source = Image(np.clip(small, 0, 1), label=source.label)
-        if args.simulate_cfa:
-            source = simulate_mosaic(source, args.simulate_cfa)
-        outputs = {}
-        for algo in args.classical:
-            outputs[algo] = classical_demosaic(source, algo).rgb()
-        for model_id, net in loaded.items():
-            spec = net.spec
-            prepare_input(spec, source)
-            out = run_full_frame(spec, net.net, source, **net.infer_options(),
-                                 **reference_option(spec, Image(reference.rgb()), source))
-            outputs[model_id] = finish_output(spec, out, source, spec.name, {}).rgb()
-        records.append((Path(in_path).stem, reference.rgb(), outputs))
-        print(f"{Path(in_path).name}: {len(outputs)} methods", file=sys.stderr)
-    table = evaluate_pairs(records, conv)
+    table = evaluate_recipe(pairs, recipe, conv, simulate_cfa=args.simulate_cfa, downscale=args.downscale,
+                            progress=lambda done, total: print(f"{done} / {total} images", file=sys.stderr))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(table.to_csv())
     out.with_suffix(".tex").write_text(table.to_latex())
-    print(f"{out}  ({len(records)} images; {conv.describe()})")
+    print(f"{out}  ({len(table.images)} images; {conv.describe()})")
     return 0
 
 

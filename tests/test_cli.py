@@ -88,3 +88,26 @@ def test_process_and_detect_errors(data, tmp_path):
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     proc = run_cli("detect", data.parent / "weights/demosaicnet/xtrans.pth")
     assert proc.returncode == 0 and proc.stdout.startswith("demosaicnet_xtrans")
+
+
+def test_eval_table_matches_per_image_metrics(data, tmp_path):
+    import shutil
+
+    from isp_viewer.io.develop import classical_demosaic
+    from isp_viewer.io.images import read_image, simulate_mosaic
+    from isp_viewer.metrics import ISP_PAPER, psnr_ssim
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for name in ("kodim03.png", "kodim23.png"):
+        shutil.copy(data / "paired/kodak24" / name, folder / name)
+    proc = run_cli("eval", "--inputs", folder, "--refs", folder, "--simulate-cfa", "GRBG",
+                   "--classical", "bilinear", "--classical", "malvar", "--out", tmp_path / "t.csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(",") for line in (tmp_path / "t.csv").read_text().splitlines()[1:]]
+    got = {(r[0], r[1]): float(r[2]) for r in rows}
+    ref = read_image(folder / "kodim23.png")
+    want = psnr_ssim(classical_demosaic(simulate_mosaic(ref, "GRBG"), "malvar").rgb(), ref.rgb(), ISP_PAPER)
+    assert got[("malvar", "kodim23")] == pytest.approx(want.psnr, abs=1e-6)
+    assert got[("malvar", "mean")] > got[("bilinear", "mean")]
+    assert "\\caption" in (tmp_path / "t.tex").read_text()

@@ -98,7 +98,7 @@ class SessionImageProvider:
         raise InputError(f"unsupported method kind {getattr(options, 'kind', options)!r}")
 
     def _network(self, options: NetworkOptions) -> Image:
-        from isp_viewer.models.adapters import finish_output, reference_option, run_full_frame
+        from isp_viewer.models.adapters import run_network
         from isp_viewer.models.registry import get_spec, load_network
 
         spec = get_spec(options.model_id)
@@ -108,9 +108,7 @@ class SessionImageProvider:
             raise InputError(f"{spec.id}: weights changed since the session was saved "
                              f"(sha256 {loaded.weights_sha256[:12]}… ≠ {options.weights_sha256[:12]}…)")
         reference = self.input_image(self.doc.reference) if self.doc.reference else None
-        out = run_full_frame(spec, loaded.net, self.source, device=self.device, **loaded.infer_options(),
-                             **reference_option(spec, reference, self.source))
-        return finish_output(spec, out, self.source, spec.name, {"model": spec.id})
+        return run_network(loaded, self.source, reference=reference, device=self.device)
 
     def caption(self, method_id: str, metrics: str, convention: Mapping[str, Any]) -> str | None:
         """'PSNR 41.23 dB · SSIM 0.9812' against the session's reference input (None without one)."""

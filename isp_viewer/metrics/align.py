@@ -39,6 +39,15 @@ class Alignment:
     region: Region
     note: str = ""
 
+    def local(self, roi: Region | None) -> Region | None:
+        """A reference-grid ROI in these arrays' coordinates (None stays None); InputError if outside."""
+        if roi is None:
+            return None
+        sub = roi.intersect(self.region)
+        if sub.empty:
+            raise InputError(f"the ROI {roi.as_tuple()} lies outside the compared area {self.region.as_tuple()}")
+        return Region(sub.x - self.region.x, sub.y - self.region.y, sub.w, sub.h)
+
 
 def align_to_reference(image: ArrayLike, reference: ArrayLike) -> Alignment:
     """Map `image` onto the grid of `reference` (see module doc); InputError says why not."""

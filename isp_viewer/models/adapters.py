@@ -83,3 +83,24 @@ def run_full_frame(spec: ModelSpec, net: torch.nn.Module, source: Source, device
     options = {k: (v.to(device=device, dtype=dtype) if isinstance(v, torch.nn.Module) else v) for k, v in options.items()}
     net = net.to(device=device, dtype=dtype)
     return spec.infer(net, x, cfa=cfa, device=device, dtype=dtype, **{**spec.options, **options})
+
+
+def run_network(loaded, source: Source, *, reference: Image | None = None, device: str = "cpu",
+                dtype: torch.dtype = torch.float32, label: str | None = None) -> Image:
+    """Full-frame run of a loaded network (with its companions and reference) as a finished Image.
+
+    meta holds what a sidecar or a session needs: model, weights path and sha256, device, dtype,
+    seconds. The engine runs the same networks tiled; this is the one-pass path of the CLI, the
+    session provider and the window's Methods menu.
+    """
+    import time
+
+    spec = loaded.spec
+    t0 = time.perf_counter()
+    out = run_full_frame(spec, loaded.net, source, device=device, dtype=dtype, **loaded.infer_options(),
+                         **reference_option(spec, reference, source))
+    seconds = time.perf_counter() - t0
+    meta = {"method": "network", "model": spec.id, "model_name": spec.name, "weights_path": loaded.weights_path,
+            "weights_sha256": loaded.weights_sha256, "device": str(device),
+            "dtype": str(dtype).removeprefix("torch."), "seconds": round(seconds, 3)}
+    return finish_output(spec, out, source, label or spec.name, meta)

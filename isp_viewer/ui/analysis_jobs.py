@@ -108,12 +108,7 @@ def metric_rows(reference_id: int, images: dict[int, Image], labels: dict[int, s
             continue
         try:
             al = _aligned(image, reference)
-            sub = region.intersect(al.region) if region is not None else None
-            if sub is not None:
-                sub = Region(sub.x - al.region.x, sub.y - al.region.y, sub.w, sub.h)
-                if sub.empty:
-                    raise IspViewerError("the ROI lies outside this image")
-            value = psnr_ssim(al.image, al.reference, conv, region=sub)
+            value = psnr_ssim(al.image, al.reference, conv, region=al.local(region))
             rows.append(MetricRow(item_id, labels[item_id], value.psnr, value.ssim, al.note))
         except IspViewerError as err:
             rows.append(MetricRow(item_id, labels[item_id], None, None, str(err)))

@@ -18,6 +18,7 @@ from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
 from isp_viewer.core.session import PaneItem, Session
 from isp_viewer.io.raw import DEMOSAIC_ALGORITHMS, LibRawOptions, RawMosaic
+from isp_viewer.metrics.evaluation import evaluate_recipe, load_pair
 from isp_viewer.core.region import Region
 from isp_viewer.ui import analysis_jobs, methods
 from isp_viewer.ui.analysis_panel import AnalysisPanel
@@ -387,7 +388,7 @@ class MainWindow(QMainWindow):
                 else:
                     self.add_network(name, source)
 
-        self.bridge.submit(lambda: methods.dataset_pair(str(input_path), str(ref_path), ds["cfa"]), ready,
+        self.bridge.submit(lambda: load_pair(input_path, ref_path, ds["cfa"]), ready,
                            lambda err, i=ref_item.id: self._failed(i, err))
 
     def step_dataset(self, step: int) -> None:
@@ -406,8 +407,8 @@ class MainWindow(QMainWindow):
         self.dataset_cancel = threading.Event()
         progress = self._progress_bridge()
 
-        self.bridge.submit(lambda: methods.dataset_table(ds["pairs"], recipe, ds["cfa"], conv,
-                                                         lambda d, n: progress.emit(d, n), self.dataset_cancel),
+        self.bridge.submit(lambda: evaluate_recipe(ds["pairs"], recipe, conv, simulate_cfa=ds["cfa"],
+                                                   progress=lambda d, n: progress.emit(d, n), cancel=self.dataset_cancel),
                            self._show_dataset_table, lambda err: self.show_error(f"dataset table: {err}"))
 
     def _progress_bridge(self):

@@ -46,22 +46,14 @@ def classical_image(source: RawMosaic, algorithm: str) -> Image:
 
 
 def network_image(model_id: str, source, weights: str | None = None, reference: Image | None = None) -> Image:
-    """Full-frame run of one network (the engine panel runs tiled jobs with progress)."""
-    import time
-
-    from isp_viewer.models.adapters import finish_output, reference_option, run_full_frame
+    """Full-frame run of one network (the model panel runs tiled engine jobs with progress)."""
+    from isp_viewer.models.adapters import run_network
     from isp_viewer.models.registry import get_spec, load_network
 
-    spec = get_spec(model_id)
-    loaded = load_network(spec, weights)
-    t0 = time.perf_counter()
-    out = run_full_frame(spec, loaded.net, source, **loaded.infer_options(),
-                         **reference_option(spec, reference, source))
-    seconds = time.perf_counter() - t0
-    label = f"{spec.name} · {Path(loaded.weights_path).name} · cpu fp32 · {seconds:.1f} s"
-    return finish_output(spec, out, source, label, {"method": "network", "model": model_id,
-                                                    "weights_path": loaded.weights_path,
-                                                    "weights_sha256": loaded.weights_sha256, "seconds": seconds})
+    image = run_network(load_network(get_spec(model_id), weights), source, reference=reference)
+    m = image.meta
+    return image.with_data(image.data, label=f"{m['model_name']} · {Path(m['weights_path']).name} · "
+                                             f"{m['device']} {m['dtype']} · {m['seconds']:.1f} s")
 
 
 def demo_image_path() -> Path:
@@ -78,37 +70,3 @@ def demo_source(cfa: str = "GRBG") -> tuple[Image, RawMosaic]:
 
 # ---------------------------------------------------------------- dataset mode
 DEFAULT_DATASET_RECIPE = (("classical", "bilinear"), ("classical", "malvar"), ("network", "demosaicnet_bayer"))
-
-
-def dataset_pair(input_path: str, ref_path: str, simulate_cfa: str | None):
-    """(reference Image, source for the methods) for one dataset entry."""
-    reference = read_image(ref_path)
-    source = open_any(input_path)
-    if simulate_cfa and isinstance(source, Image):
-        source = simulate_mosaic(source, simulate_cfa)
-    return reference, source
-
-
-def recipe_image(step: tuple[str, str], source) -> Image:
-    kind, name = step
-    if kind == "classical":
-        return classical_demosaic(source, name)
-    return network_image(name, source)
-
-
-def dataset_table(pairs, recipe, simulate_cfa, conv, progress=None, cancel=None):
-    """Every recipe method on every pair, scored against the references: a MetricTable."""
-    from isp_viewer.metrics import evaluate_pairs
-
-    records = []
-    for k, (stem, input_path, ref_path) in enumerate(pairs):
-        if cancel is not None and cancel.is_set():
-            from concurrent.futures import CancelledError
-
-            raise CancelledError()
-        reference, source = dataset_pair(str(input_path), str(ref_path), simulate_cfa)
-        outputs = {f"{name}": recipe_image((kind, name), source).rgb() for kind, name in recipe}
-        records.append((stem, reference.rgb(), outputs))
-        if progress is not None:
-            progress(k + 1, len(pairs))
-    return evaluate_pairs(records, conv)

@@ -63,6 +63,8 @@ class ImagePane(QFrame):
         self.swipe_line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen((255, 255, 255), width=2))
         self.swipe_line.setZValue(11)
         self.swipe_line.hide()
+        self.swipe_line.sigPositionChanged.connect(self._update_swipe)
+        self._swipe_other: np.ndarray | None = None
         self.view.addItem(self.swipe_line, ignoreBounds=True)
         self.message = pg.TextItem("", color=(255, 120, 120), anchor=(0.5, 0.5))
         self.view.addItem(self.message, ignoreBounds=True)
@@ -169,13 +171,12 @@ class ImagePane(QFrame):
             self.swipe_line.hide()
             return
         self.swipe_line.setPos(self.rect_size[0] / 2)
-        self.swipe_line.sigPositionChanged.connect(self._update_swipe)
         self.overlay.show()
         self.swipe_line.show()
         self._update_swipe()
 
     def _update_swipe(self) -> None:
-        other = getattr(self, "_swipe_other", None)
+        other = self._swipe_other
         if other is None:
             return
         w_ref, h_ref = self.rect_size
