@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import timed  # noqa: E402
 from isp_viewer.analysis import LUMINANCE_WEIGHTS, fft_view  # noqa: E402
 
 
@@ -30,17 +31,6 @@ def numpy_fft_view(rgb: np.ndarray) -> np.ndarray:
     spec = np.fft.fft2((lum - lum.mean()) * np.outer(wy, wx))
     norm = np.sqrt(np.sum(wy ** 2) * np.sum(wx ** 2))
     return np.fft.fftshift(np.log10(np.abs(spec) / norm + 1e-6))
-
-
-def timed(fn, repeat: int):
-    best_wall = best_cpu = float("inf")
-    result = None
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return result, best_wall, best_cpu
 
 
 def main() -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -19,6 +18,8 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import timed  # noqa: E402
 from isp_viewer.metrics import ISP_PAPER, SR_PAPER, psnr_ssim  # noqa: E402
 
 
@@ -33,17 +34,6 @@ def make_pair(h: int, w: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     test += rng.standard_normal((h, w, 3), dtype=np.float32) * np.float32(0.01)
     np.clip(test, 0, 1, out=test)
     return test, ref
-
-
-def timed(fn, repeat: int):
-    best_wall = best_cpu = float("inf")
-    result = None
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return result, best_wall, best_cpu
 
 
 def skimage_psnr_ssim(test: np.ndarray, ref: np.ndarray, data_range: float) -> tuple[float, float]:
