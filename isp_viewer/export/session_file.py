@@ -17,7 +17,6 @@ Older files go through `MIGRATIONS` (version n -> n+1) before validation; newer 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Union
 
 from isp_viewer.core.errors import InputError
+from isp_viewer.models.loading import sha256_of_file
 from isp_viewer.core.region import Region
 from isp_viewer.export.figure import FigureLayout
 
@@ -184,11 +184,7 @@ def _by_id(items, item_id: str, what: str):
 # ----------------------------------------------------------------------------- paths and hashes
 
 def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_of_file(path)
 
 
 def relative_path(path: str | os.PathLike, base_dir: str | os.PathLike) -> str:
@@ -245,7 +241,7 @@ def _check_file(what: str, path: Path, expected_sha: str) -> list[str]:
     if not path.is_file():
         return [f"{what}: file missing: {path}"]
     if expected_sha:
-        actual = file_sha256(path)
+        actual = sha256_of_file(path, verify=True)
         if actual != expected_sha:
             return [f"{what}: file changed: sha256 was {expected_sha[:12]}…, is now {actual[:12]}… ({path})"]
     return []

@@ -9,6 +9,8 @@ mismatch is reported as one readable message.
 from __future__ import annotations
 
 import hashlib
+import os
+from functools import lru_cache
 import pickle
 import re
 import warnings
@@ -26,10 +28,22 @@ CONTAINER_KEYS = ("state_dict", "params_ema", "params", "model", "net", "generat
 PREFIXES = ("module.", "_orig_mod.")
 
 
-def sha256_of_file(path: str | Path, chunk: int = 1 << 20) -> str:
+def sha256_of_file(path: str | Path, verify: bool = False) -> str:
+    """Hex sha256 of a file's bytes, remembered while its size and mtime stay the same
+    (sessions and weights are re-hashed often: on every autosave, every network load).
+    verify=True always reads the file: for checks that must notice a same-size rewrite even
+    on file systems with coarse timestamps."""
+    if verify:
+        return _sha256_cached.__wrapped__(str(path), 0, 0)
+    st = os.stat(path)
+    return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        while block := f.read(chunk):
+        while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
 
