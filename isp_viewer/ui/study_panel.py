@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from isp_viewer.core.errors import IspViewerError
@@ -26,6 +24,7 @@ from isp_viewer.study.exports import (write_analysis_csv, write_pwcmp_matrix, wr
                                       write_sureal_dataset)
 from isp_viewer.study.package import load_study, save_study
 from isp_viewer.study.store import StudyStore
+from isp_viewer.ui.study_results import StudyResultsView
 from isp_viewer.ui.study_runner import StudyRunnerWindow
 
 _CURRENT = "__current__"   # study selector entry: the design the controls describe
@@ -153,7 +152,7 @@ class StudyPanel(QWidget):
     # ------------------------------------------------------------------------ design
     def _build_design(self) -> QGroupBox:
         box = QGroupBox("Study design")
-        h = QHBoxLayout(box)
+        h = QVBoxLayout(box)   # list above the form: the dock is narrow
         self.method_list = QListWidget()
         for m in self.methods:
             item = QListWidgetItem(m.label)
@@ -161,12 +160,15 @@ class StudyPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.method_list.addItem(item)
-        self.method_list.setMaximumHeight(200)
-        h.addWidget(self.method_list, 1)
+        self.method_list.setMaximumHeight(130)
+        h.addWidget(QLabel("Methods to rate (from the open panes)"))
+        h.addWidget(self.method_list)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = QLineEdit("Study")
         self.protocol_combo = QComboBox()
-        for p, text in ((Protocol.ACR, "ACR (1 Bad – 5 Excellent)"), (Protocol.DCR, "DCR / DSIS (impairment vs reference)"),
+        for p, text in ((Protocol.ACR, "ACR, 1 Bad – 5 Excellent"), (Protocol.DCR, "DCR vs reference"),
                         (Protocol.PAIRWISE, "Pairwise 2AFC")):
             self.protocol_combo.addItem(text, p.value)
         self.protocol_combo.currentIndexChanged.connect(self._on_protocol_changed)
@@ -174,7 +176,8 @@ class StudyPanel(QWidget):
         self.reference_combo.addItem("(none)", None)
         for m in self.methods:
             self.reference_combo.addItem(m.label, m.id)
-        self.reference_shown = QCheckBox("Reference shown (otherwise hidden among the rated)")
+        self.reference_shown = QCheckBox("Show the reference")
+        self.reference_shown.setToolTip("Shown beside each test image; otherwise hidden among the rated images")
         self.repetitions = QSpinBox()
         self.repetitions.setRange(1, 20)
         self.seed = QSpinBox()
@@ -182,7 +185,8 @@ class StudyPanel(QWidget):
         self.zoom = QSpinBox()
         self.zoom.setRange(1, 16)
         self.zoom.setValue(2)
-        self.zoom.setSuffix("× nearest")
+        self.zoom.setSuffix("×")
+        self.zoom.setToolTip("integer nearest-neighbour zoom of the crops")
         self.grey = QDoubleSpinBox()
         self.grey.setRange(0.0, 10.0)
         self.grey.setSingleStep(0.25)
@@ -190,9 +194,9 @@ class StudyPanel(QWidget):
         self.grey.setSuffix(" s")
         for label, w in (("Name", self.name_edit), ("Protocol", self.protocol_combo), ("Reference", self.reference_combo),
                          ("", self.reference_shown), ("Repetitions", self.repetitions), ("Seed", self.seed),
-                         ("Zoom", self.zoom), ("Grey interval", self.grey)):
+                         ("Zoom", self.zoom), ("Grey gap", self.grey)):
             form.addRow(label, w)
-        h.addLayout(form, 1)
+        h.addLayout(form)
         return box
 
     def _on_protocol_changed(self) -> None:
@@ -267,22 +271,27 @@ class StudyPanel(QWidget):
         self.study_combo.setCurrentIndex(max(self.study_combo.findData(study_id), 0))
 
     # ------------------------------------------------------------------------ actions
-    def _build_actions(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _build_actions(self) -> QVBoxLayout:
+        col = QVBoxLayout()
+        top = QHBoxLayout()
         self.study_combo = QComboBox()
-        self.study_combo.setMinimumContentsLength(24)
-        row.addWidget(QLabel("Study"))
-        row.addWidget(self.study_combo, 1)
-        for text, slot, attr in (("Run session", self._run_clicked, "run_button"),
+        self.study_combo.setMinimumContentsLength(12)
+        self.study_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        top.addWidget(QLabel("Study"))
+        top.addWidget(self.study_combo, 1)
+        col.addLayout(top)
+        grid = QGridLayout()
+        for i, (text, slot, attr) in enumerate((("Run session", self._run_clicked, "run_button"),
                                  ("Analyse", self._analyse_clicked, "analyse_button"),
                                  ("Export CSV…", self._export_clicked, "export_button"),
                                  ("Import study…", self._import_clicked, "import_button"),
-                                 ("Export study…", self._export_study_clicked, "export_study_button")):
+                                 ("Export study…", self._export_study_clicked, "export_study_button"))):
             b = QPushButton(text)
-            b.clicked.connect(slot)
+            b.clicked.connect(lambda _checked=False, f=slot: f())
             setattr(self, attr, b)
-            row.addWidget(b)
-        return row
+            grid.addWidget(b, i // 3, i % 3)
+        col.addLayout(grid)
+        return col
 
     def run_session(self, observer_id: str = "", *, show: bool = True) -> StudyRunnerWindow | None:
         """Save the selected design and open a runner on it (None with a message if invalid)."""
@@ -389,81 +398,10 @@ class StudyPanel(QWidget):
 
     # ------------------------------------------------------------------------ results
     def _build_results(self) -> QWidget:
-        w = QWidget()
-        h = QHBoxLayout(w)
-        h.setContentsMargins(0, 0, 0, 0)
-        left = QVBoxLayout()
-        self.results_table = QTableWidget(0, 0)
-        self.results_table.verticalHeader().setVisible(False)
-        self.results_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.rejected_label = QLabel("")
-        self.rejected_label.setWordWrap(True)
-        left.addWidget(self.results_table, 1)
-        left.addWidget(self.rejected_label)
-        h.addLayout(left, 1)
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground("w")
-        self.plot.showGrid(y=True, alpha=0.3)
-        self.plot.setMinimumHeight(220)
-        h.addWidget(self.plot, 1)
-        return w
-
-    def _fill_table(self, headers: list[str], rows: list[list[str]]) -> None:
-        self.results_table.clear()
-        self.results_table.setColumnCount(len(headers))
-        self.results_table.setHorizontalHeaderLabels(headers)
-        self.results_table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                if c >= 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.results_table.setItem(r, c, item)
-        self.results_table.resizeColumnsToContents()
+        self.results = StudyResultsView()
+        self.results_table, self.rejected_label, self.plot = self.results.table, self.results.rejected_label, \
+            self.results.plot
+        return self.results
 
     def _show_analysis(self, design: StudyDesign, a: StudyAnalysis) -> None:
-        crop_names = {c.id: c.name for c in design.crops}
-        if a.protocol is Protocol.PAIRWISE:
-            bt, th = a.bradley_terry, a.thurstone
-            rows = [[design.label(m), "", f"{bt.scores[i]:+.2f}", f"[{bt.ci_low[i]:+.2f}, {bt.ci_high[i]:+.2f}]",
-                     f"{th.scores[i]:+.2f}", f"[{th.ci_low[i]:+.2f}, {th.ci_high[i]:+.2f}]"]
-                    for i, m in enumerate(bt.method_ids)]
-            self._fill_table(["Method", "", "Bradley–Terry", "95% CI", "Thurstone V", "95% CI"], rows)
-            self._plot_bars([design.label(m) for m in bt.method_ids], bt.scores, bt.scores - bt.ci_low,
-                            bt.ci_high - bt.scores, "Bradley–Terry log-strength")
-            self.rejected_label.setText(f"{len(a.observers)} observer(s); {int(a.matrix.sum())} comparisons. "
-                                        "No BT.500 screening for pairwise data.")
-            return
-        rows = []
-        z = {r.method_id: r for r in a.per_method_z}
-        for r in a.per_method:
-            rows.append([design.label(r.method_id), "all", str(r.n), f"{r.mos:.2f}", _pm(r.ci),
-                         f"{z[r.method_id].mos:+.2f}" if r.method_id in z else ""])
-        for r in a.per_method_crop:
-            rows.append([design.label(r.method_id), crop_names.get(r.crop_id, r.crop_id), str(r.n), f"{r.mos:.2f}",
-                         _pm(r.ci), ""])
-        self._fill_table(["Method", "Crop", "N", "MOS", "95% CI", "z-MOS"], rows)
-        mos = np.array([r.mos for r in a.per_method])
-        ci = np.nan_to_num(np.array([r.ci for r in a.per_method]))
-        self._plot_bars([design.label(r.method_id) for r in a.per_method], mos, ci, ci,
-                        "MOS" if a.protocol is Protocol.ACR else "DCR score", y_range=(1, 5))
-        rejected = ", ".join(a.rejected) if a.rejected else "none"
-        self.rejected_label.setText(f"{len(a.observers)} observer(s). Rejected by ITU-R BT.500 screening: {rejected}")
-
-    def _plot_bars(self, labels: list[str], values: np.ndarray, below: np.ndarray, above: np.ndarray,
-                   y_title: str, y_range: tuple[float, float] | None = None) -> None:
-        self.plot.clear()
-        x = np.arange(len(values), dtype=float)
-        self.plot.addItem(pg.BarGraphItem(x=x, height=values, width=0.6, brush=pg.mkBrush(90, 140, 200),
-                                          pen=pg.mkPen(40, 70, 110)))
-        self.plot.addItem(pg.ErrorBarItem(x=x, y=values, top=above, bottom=below, beam=0.2,
-                                          pen=pg.mkPen("k", width=1.5)))
-        self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), labels))])
-        self.plot.setLabel("left", y_title)
-        if y_range is not None:
-            self.plot.setYRange(*y_range, padding=0.05)
-            self.plot.setXRange(-0.6, len(values) - 0.4, padding=0)
-
-
-def _pm(ci: float) -> str:
-    return "" if np.isnan(ci) else f"± {ci:.2f}"
+        self.results.show_analysis(design, a)

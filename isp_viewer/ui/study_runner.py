@@ -99,9 +99,11 @@ class StudyRunnerWindow(QWidget):
         self.observer_edit = QLineEdit(observer_id)
         self.observer_edit.setPlaceholderText("Observer id")
         self.observer_edit.setMaximumWidth(320)
-        self.observer_edit.returnPressed.connect(self.start)
+        # clicked(bool) and returnPressed() must not reach start(observer_id): both start with the typed id
+        self.observer_edit.returnPressed.connect(lambda: self.start())
         self.start_button = QPushButton("Start")
-        self.start_button.clicked.connect(self.start)
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(lambda _checked=False: self.start())
         self.error_label = QLabel("")
         self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         row = QHBoxLayout()

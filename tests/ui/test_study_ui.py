@@ -267,3 +267,45 @@ def test_screenshots(qtbot, panel, store, tmp_path) -> None:
     assert runner.grab().save(str(out / "study_runner.png"))
     assert panel.grab().save(str(out / "study_analysis.png"))
     assert (out / "study_runner.png").stat().st_size > 1000
+
+
+def test_start_by_click_and_a_narrow_panel_shows_every_control(qtbot, store, tmp_path) -> None:
+    """At the dock's default width (~380 px) no label is cut and the MOS/CI columns and whiskers fit."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QFormLayout
+
+    narrow = StudyPanel(store, synthetic_provider, METHODS)
+    qtbot.addWidget(narrow)
+    narrow.resize(380, 1100)
+    narrow.show()
+    qtbot.waitExposed(narrow)
+    narrow.add_crop(Region(0, 0, 8, 8), "a")
+    narrow.grey.setValue(0.0)
+    form = narrow.findChild(QFormLayout)
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        if label is not None and label.widget() is not None and label.widget().text():
+            w = label.widget()
+            assert w.width() >= w.sizeHint().width(), f"label {w.text()!r} is cut"
+    assert narrow.protocol_combo.width() >= narrow.protocol_combo.minimumSizeHint().width()
+
+    runner = narrow.run_session(show=False)
+    qtbot.addWidget(runner)
+    runner.show()
+    qtbot.waitExposed(runner)
+    qtbot.keyClicks(runner.observer_edit, "clicker")
+    QTest.mouseClick(runner.start_button, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert runner.state == "rating" and runner.session.observer_id == "clicker"
+    while runner.state == "rating":
+        runner.answer_buttons[{"sharp": 4, "soft": 2, "blocky": 0}[runner.session.current.method_id]].click()
+    narrow.analyse_button.click()
+    table = narrow.results_table
+    header = table.horizontalHeader()
+    for c in range(table.columnCount()):   # every column lies inside the viewport
+        assert header.sectionViewportPosition(c) + header.sectionSize(c) <= table.viewport().width() + 1
+    assert table.item(0, 3).text() == "5.00"
+    lo, hi = narrow.results.value_axis_range
+    assert lo <= 1 and hi >= 5
+    mos_ci = [(r.mos, r.ci) for r in narrow.last_analysis.per_method]
+    assert all(lo <= m - (0 if np.isnan(c) else c) and m + (0 if np.isnan(c) else c) <= hi for m, c in mos_ci)
