@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bayer-bits", type=int, default=10)
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     s.add_argument("--reference", help="clean sRGB of the same scene (CycleISP RAW→RGB's colour branch)")
+    s.add_argument("--simulate-lr", metavar="bicubic:S", help="the input is an HR ground truth: run on its "
+                   "MATLAB-bicubic ×1/S copy (S = 2, 3, 4, 8; the LR and cropped HR are written too)")
     s.add_argument("--out", required=True)
 
     s = sub.add_parser("metrics", help="PSNR/SSIM of images against a reference, with the convention")
@@ -83,9 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--out", required=True, help="table.csv (a .tex beside it holds the LaTeX table)")
 
+    s = sub.add_parser("compare", help="build a comparison session (.ispv) with one figure, without a window")
+    s.add_argument("inputs", nargs="+", metavar="INPUT", help="what the methods run on (a ground truth when "
+                   "simulating), then images shown as they are")
+    s.add_argument("--method", action="append", default=[], help="libraw:AHD | classical:malvar (repeatable)")
+    s.add_argument("--model", action="append", default=[], help="network id (repeatable)")
+    s.add_argument("--weights", action="append", default=[], help="checkpoint for the model at the same position")
+    sim = s.add_mutually_exclusive_group()
+    sim.add_argument("--simulate-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"])
+    sim.add_argument("--simulate-lr", metavar="bicubic:S")
+    s.add_argument("--roi", action="append", default=[], metavar="x,y,w,h", help="on the reference grid (repeatable)")
+    s.add_argument("--out", required=True, help="S.ispv")
+
     s = sub.add_parser("export", help="write a figure of a saved session")
     s.add_argument("session")
-    s.add_argument("--figure", required=True)
+    s.add_argument("--figure", help="figure name (default: the session's only figure)")
     s.add_argument("--out", required=True, help="fig.png | fig.svg | fig.pdf | fig.pptx")
     s.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps", "auto"])
     return p
@@ -112,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command_names() -> set[str]:
-    return {"gui", "info", "render", "models", "detect", "process", "metrics", "eval", "export", "-h", "--help"}
+    return {"gui", "info", "render", "models", "detect", "process", "metrics", "eval", "compare", "export", "-h", "--help"}
 
 
 def _start_gui(files: list[str]) -> int:
@@ -207,6 +221,8 @@ def cmd_process(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(args.input).stem
+    if args.simulate_lr:
+        source = _simulated_lr(source, args, out_dir, stem)
     specs = [get_spec(model_id) for model_id in args.model]
     for spec in specs:   # say at once when an input cannot work, before loading any weights
         prepare_input(spec, source)
@@ -221,6 +237,22 @@ def cmd_process(args: argparse.Namespace) -> int:
         png.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False))
         print(f"{png}  ({image.width}x{image.height}, {sidecar['seconds']:.2f} s on {device})")
     return 0
+
+
+def _simulated_lr(source, args: argparse.Namespace, out_dir: Path, stem: str):
+    """The LR copy of a ground truth; writes it and the HR crop the outputs are scored against."""
+    from isp_viewer.core.image import Image
+    from isp_viewer.io.images import write_image
+    from isp_viewer.io.resize import describe, parse_simulate_lr, simulate_low_resolution
+
+    scale = parse_simulate_lr(args.simulate_lr)
+    if args.simulate_cfa or not isinstance(source, Image):
+        raise InputError("--simulate-lr needs an RGB ground truth (and no --simulate-cfa)")
+    hr, lr = simulate_low_resolution(source, scale)
+    write_image(out_dir / f"{stem}__lr_x{scale}.png", lr, bits=8)
+    write_image(out_dir / f"{stem}__hr.png", hr, bits=8)
+    print(f"{out_dir / f'{stem}__lr_x{scale}.png'}  ({lr.width}x{lr.height}, {describe(scale)})")
+    return lr
 
 
 def _pick_device(request: str) -> str:
@@ -305,6 +337,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("compare")
+def cmd_compare(args: argparse.Namespace) -> int:
+    from isp_viewer.export.compare import CompareRequest, compare, describe
+
+    req = CompareRequest(tuple(args.inputs), tuple(args.method), tuple(args.model), tuple(args.weights),
+                         args.simulate_cfa, args.simulate_lr, tuple(args.roi))
+    path, doc = compare(req, args.out)
+    print(path)
+    for line in describe(doc):
+        print(f"  {line}")
+    return 0
+
+
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
     from isp_viewer.export.figure_export import export_figure
@@ -318,6 +363,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InputError(f"{session.name}: " + "; ".join(problems))
     device = _pick_device(args.device)
     provider = SessionImageProvider(doc, session.parent, device=device)
-    path = export_figure(doc, args.figure, args.out, provider)
+    figure = args.figure
+    if figure is None:
+        if len(doc.figures) != 1:
+            raise InputError(f"{session.name} has {len(doc.figures)} figures ({', '.join(doc.figures) or 'none'}); "
+                             "name one with --figure")
+        figure = next(iter(doc.figures))
+    path = export_figure(doc, figure, args.out, provider, title=session.stem)
     print(path)
     return 0

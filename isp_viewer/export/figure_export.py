@@ -70,15 +70,18 @@ def format_for(out_path: str | os.PathLike, fmt: str | None = None) -> str:
 
 
 def export_figure(doc: SessionDoc, figure_name: str, out_path: str | os.PathLike, image_provider: ImageProvider,
-                  fmt: str | None = None) -> Path:
+                  fmt: str | None = None, title: str | None = None) -> Path:
     """Write figure `figure_name` of `doc` to `out_path` (format from the suffix unless `fmt`).
+
+    title: the deck's slide title (PPTX), e.g. the session's name; default the figure's name.
 
     The file is written atomically and its bytes depend only on the session and the provider's
     images and captions. Raises InputError for an unknown figure, method or ROI, or a bad format.
     """
     if figure_name not in doc.figures:
         raise InputError(f"the session has no figure '{figure_name}' (it has: {', '.join(doc.figures) or 'none'})")
-    data = render_bytes(doc, doc.figures[figure_name], image_provider, format_for(out_path, fmt), figure_name)
+    data = render_bytes(doc, doc.figures[figure_name], image_provider, format_for(out_path, fmt),
+                        figure_name if title is None else title)
     out = Path(out_path)
     atomic_write_bytes(out, data)
     return out

@@ -20,6 +20,7 @@ from isp_viewer.io.develop import classical_demosaic
 from isp_viewer.io.open import open_any
 from isp_viewer.io.raw import LibRawOptions as RawOptions
 from isp_viewer.io.raw import RawMosaic, render_libraw
+from isp_viewer.io.resize import simulate_low_resolution
 from isp_viewer.metrics import align_to_reference, psnr_ssim
 from isp_viewer.metrics.convention import ISP_PAPER, Convention
 
@@ -49,15 +50,24 @@ class SessionImageProvider:
         return resolve_path(ref.path, self.base_dir)
 
     def _open(self, ref: InputRef):
+        if ref.simulate_lr:   # SR protocol: methods run on the bicubic low-resolution copy
+            return simulate_low_resolution(self._ground_truth(ref), ref.simulate_lr)[1]
         return open_any(self._path(ref), simulate_cfa=ref.simulate_cfa)
+
+    def _ground_truth(self, ref: InputRef) -> Image:
+        opened = open_any(self._path(ref))
+        if not isinstance(opened, Image):
+            raise InputError(f"{Path(ref.path).name}: a low-resolution input is made from an RGB ground truth, "
+                             "not from a RAW mosaic")
+        return opened
 
     @cached_property
     def source_input(self) -> InputRef:
-        """The input methods run on: the first RAW (or simulated-mosaic) input, else the first one."""
+        """The input methods run on: the first RAW (or simulated-mosaic / low-resolution) input, else the first."""
         if not self.doc.inputs:
             raise InputError("the session has no inputs")
         for ref in self.doc.inputs:
-            if ref.kind == "raw" or ref.simulate_cfa:
+            if ref.kind == "raw" or ref.simulate_cfa or ref.simulate_lr:
                 return ref
         return self.doc.inputs[0]
 
@@ -67,6 +77,8 @@ class SessionImageProvider:
 
     def input_image(self, input_id: str) -> Image:
         ref = self.doc.input(input_id)
+        if ref.simulate_lr:   # the ground truth on the grid SR outputs land on (cropped to a multiple of s)
+            return simulate_low_resolution(self._ground_truth(ref), ref.simulate_lr)[0]
         opened = open_any(self._path(ref))
         if isinstance(opened, RawMosaic):
             return render_libraw(self._path(ref), RawOptions())

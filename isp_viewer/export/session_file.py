@@ -30,6 +30,7 @@ from isp_viewer.core.errors import InputError
 from isp_viewer.models.loading import sha256_of_file
 from isp_viewer.core.region import Region
 from isp_viewer.export.figure import FigureLayout
+from isp_viewer.io.resize import SR_SCALES
 
 FORMAT_NAME = "isp-viewer-session"
 FORMAT_VERSION = 1
@@ -58,13 +59,16 @@ def register_migration(from_version: int) -> Callable[[Callable[[dict], dict]], 
 class InputRef:
     """An input file. path: relative to the .ispv directory (or absolute); sha256: hex digest of
     the file's bytes ("" = not recorded); kind: "raw" or "image"; simulate_cfa: a 2x2 pattern
-    ("RGGB", ...) to mosaic an RGB image into a Bayer input, or None."""
+    ("RGGB", ...) to mosaic an RGB image into a Bayer input, or None; simulate_lr: an SR scale
+    (2, 3, 4, 8) to make the input a bicubic low-resolution copy of this ground truth
+    (io.resize: MATLAB imresize), or None."""
 
     id: str
     path: str
     sha256: str = ""
     kind: str = "image"
     simulate_cfa: str | None = None
+    simulate_lr: int | None = None
 
 
 @dataclass(frozen=True)
@@ -202,9 +206,9 @@ def resolve_path(stored: str, base_dir: str | os.PathLike) -> Path:
 
 
 def make_input_ref(input_id: str, path: str | os.PathLike, base_dir: str | os.PathLike, kind: str = "image",
-                   simulate_cfa: str | None = None) -> InputRef:
+                   simulate_cfa: str | None = None, simulate_lr: int | None = None) -> InputRef:
     """An InputRef for an existing file, with its sha256 and its path relative to base_dir."""
-    return InputRef(input_id, relative_path(path, base_dir), file_sha256(path), kind, simulate_cfa)
+    return InputRef(input_id, relative_path(path, base_dir), file_sha256(path), kind, simulate_cfa, simulate_lr)
 
 
 def rebase(doc: SessionDoc, old_base: str | os.PathLike, new_base: str | os.PathLike) -> SessionDoc:
@@ -253,7 +257,8 @@ def to_json_dict(doc: SessionDoc) -> dict[str, Any]:
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "inputs": [{"id": i.id, "path": i.path, "sha256": i.sha256, "kind": i.kind, "simulate_cfa": i.simulate_cfa}
+        "inputs": [{"id": i.id, "path": i.path, "sha256": i.sha256, "kind": i.kind, "simulate_cfa": i.simulate_cfa,
+                    **({"simulate_lr": i.simulate_lr} if i.simulate_lr else {})}
                    for i in doc.inputs],
         "reference": doc.reference,
         "methods": [_method_to_json(m) for m in doc.methods],
@@ -330,7 +335,8 @@ def _input_from_json(x: Any, where: str) -> InputRef:
     r = _Reader(x, where)
     ref = InputRef(r.get("id", str), r.get("path", str), r.get("sha256", str, ""),
                    r.get("kind", str, "image", INPUT_KINDS),
-                   r.get("simulate_cfa", (str, type(None)), None, CFA_PATTERNS + (None,)))
+                   r.get("simulate_cfa", (str, type(None)), None, CFA_PATTERNS + (None,)),
+                   r.get("simulate_lr", (int, type(None)), None, SR_SCALES + (None,)))
     r.done()
     return ref
 
