@@ -107,8 +107,12 @@ def figure_for(doc: SessionDoc, layout: FigureLayout, image_provider: ImageProvi
 def slides_for(panels: Sequence[Panel], rois: Sequence[RoiRef], layout: FigureLayout, title: str = "") -> list[Slide]:
     """The whole figure on the first slide, then one slide per ROI comparing every method."""
     slides = [Slide(title, compose(panels, rois, layout))]
+    # On a slide of its own an ROI's crops may be as large as the overview beside them (then their
+    # labels and captions are readable), not the figure's small insets.
+    view_h = int(np.asarray(panels[0].image).shape[0]) if panels else layout.inset_size
+    roi_layout = replace(single_roi_layout(layout), inset_size=max(layout.inset_size, int(view_h * 0.6)))
     for roi in rois:
-        slides.append(Slide(f"ROI: {roi.name or roi.id}", compose(panels, [roi], single_roi_layout(layout))))
+        slides.append(Slide(f"ROI: {roi.name or roi.id}", compose(panels, [roi], roi_layout)))
     return slides
 
 

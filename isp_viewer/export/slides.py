@@ -9,6 +9,7 @@ properties), so two exports of the same session are identical files.
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,14 +17,17 @@ from typing import Sequence
 
 import numpy as np
 
-from isp_viewer.export.figure import Figure, line_height
+from isp_viewer.export.figure import Figure, line_height, pil_font
 
 SLIDE_W = 12192000       # 13.333 in, 16:9
 SLIDE_H = 6858000        # 7.5 in
 EMU_PER_INCH = 914400
 SIDE_MARGIN = 304800     # 1/3 in
 TITLE_H = 640080         # 0.7 in
-MIN_FONT_PT = 7.0
+MIN_FONT_PT = 4.0        # below this a label is unreadable anyway; it then overflows its column
+EMU_PER_PT = 12700
+WIDTH_SLACK = 0.04       # renderers' glyph advances differ slightly from FreeType's
+FONT_NAME = "DejaVu Sans"   # the face the PNG/SVG/PDF figures use (shipped with matplotlib and LibreOffice)
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FIXED_TIME = datetime(2000, 1, 1)
 
@@ -44,8 +48,9 @@ def render_pptx(slides: Sequence[Slide], title: str = "") -> bytes:
         slide = prs.slides.add_slide(blank)
         top = SIDE_MARGIN
         if spec.title:
-            _add_text_box(slide, SIDE_MARGIN, SIDE_MARGIN, SLIDE_W - 2 * SIDE_MARGIN, TITLE_H, [spec.title], 24.0,
-                          "left", "#000000", "title")
+            _add_text_box(slide, SIDE_MARGIN, SIDE_MARGIN, SLIDE_W - 2 * SIDE_MARGIN, TITLE_H, [spec.title],
+                          _fitting_size([spec.title], 24.0, SLIDE_W - 2 * SIDE_MARGIN), "left", "#000000", "title",
+                          wrap=False)
             top += TITLE_H
         _place_figure(slide, spec.figure, SIDE_MARGIN, top, SLIDE_W - 2 * SIDE_MARGIN, SLIDE_H - top - SIDE_MARGIN)
     props = prs.core_properties
@@ -86,16 +91,42 @@ def _place_figure(slide, fig: Figure, left: int, top: int, width: int, height: i
         shape.shadow.inherit = False
         shape.name = "ROI box"
     for text in fig.texts:
+        if not text.text.strip():
+            continue
         lines = text.text.split("\n")
+        # The figure's own size, scaled with the figure: the layout left room for exactly that, so a
+        # larger font would run into the next row. Shrunk further if the face measures wider.
+        size_pt = _fitting_size(lines, text.size_pt * pt_scale, text.box_w * s)
+        text_w = max(_width_emu(line, size_pt) for line in lines)
         h = len(lines) * line_height(text.size_pt, fig.dpi) * s
-        if text.role == "footnote":  # one paragraph: PowerPoint reflows it when the box is resized
-            lines = [" ".join(lines)]
-        _add_text_box(slide, emu(x0 + text.x * s), emu(y0 + text.y * s), emu(text.box_w * s), emu(h), lines,
-                      max(MIN_FONT_PT, text.size_pt * pt_scale), text.align, text.colour, text.role)
+        if text.role == "footnote":  # one paragraph, wrapped at words: PowerPoint reflows it when resized
+            _add_text_box(slide, emu(x0 + text.x * s), emu(y0 + text.y * s), emu(text.box_w * s), emu(h),
+                          [" ".join(lines)], size_pt, text.align, text.colour, text.role, wrap=True)
+            continue
+        # labels and captions: a box as wide as the text, never wrapped (no word broken in two)
+        box_w = text_w * (1 + WIDTH_SLACK)
+        left = x0 + text.x * s + ((text.box_w * s - box_w) / 2 if text.align == "center" else 0)
+        _add_text_box(slide, emu(left), emu(y0 + text.y * s), emu(box_w), emu(h), lines, size_pt, text.align,
+                      text.colour, text.role, wrap=False)
+
+
+def _width_emu(line: str, size_pt: float) -> float:
+    """Advance width of `line` in the deck's face at `size_pt`, in EMU (measured with FreeType)."""
+    px = 100.0   # measure at a fixed size and scale: widths are linear in the size
+    return pil_font(px).getlength(line) / px * size_pt * EMU_PER_PT
+
+
+def _fitting_size(lines: list[str], size_pt: float, width_emu: float) -> float:
+    """`size_pt` rounded down to half points, smaller still while the widest line exceeds the width."""
+    size = math.floor(size_pt * 2) / 2 if size_pt >= 1 else size_pt
+    widest = max(lines, key=lambda t: _width_emu(t, 1.0), default="")
+    while size > MIN_FONT_PT and _width_emu(widest, size) * (1 + WIDTH_SLACK) > width_emu:
+        size -= 0.5
+    return max(size, MIN_FONT_PT)
 
 
 def _add_text_box(slide, left, top, width, height, lines: list[str], size_pt: float, align: str, colour: str,
-                  name: str) -> None:
+                  name: str, wrap: bool = True) -> None:
     from pptx.dml.color import RGBColor
     from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
     from pptx.util import Emu, Pt
@@ -104,14 +135,15 @@ def _add_text_box(slide, left, top, width, height, lines: list[str], size_pt: fl
     box.name = name
     frame = box.text_frame
     frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = Emu(0)
-    frame.word_wrap = True
+    frame.word_wrap = wrap
     frame.auto_size = MSO_AUTO_SIZE.NONE
     for i, line in enumerate(lines):
         para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         para.alignment = PP_ALIGN.CENTER if align == "center" else PP_ALIGN.LEFT
         run = para.add_run()
         run.text = line
-        run.font.size = Pt(round(size_pt * 2) / 2)
+        run.font.size = Pt(size_pt)
+        run.font.name = FONT_NAME
         run.font.color.rgb = RGBColor.from_string(colour.lstrip("#").upper())
 
 
