@@ -369,6 +369,6 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise InputError(f"{session.name} has {len(doc.figures)} figures ({', '.join(doc.figures) or 'none'}); "
                              "name one with --figure")
         figure = next(iter(doc.figures))
-    path = export_figure(doc, figure, args.out, provider, title=session.stem)
+    path = export_figure(doc, figure, args.out, provider)
     print(path)
     return 0

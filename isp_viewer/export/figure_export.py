@@ -73,7 +73,7 @@ def export_figure(doc: SessionDoc, figure_name: str, out_path: str | os.PathLike
                   fmt: str | None = None, title: str | None = None) -> Path:
     """Write figure `figure_name` of `doc` to `out_path` (format from the suffix unless `fmt`).
 
-    title: the deck's slide title (PPTX), e.g. the session's name; default the figure's name.
+    title: the deck's first slide title (PPTX); default `deck_title`.
 
     The file is written atomically and its bytes depend only on the session and the provider's
     images and captions. Raises InputError for an unknown figure, method or ROI, or a bad format.
@@ -81,10 +81,21 @@ def export_figure(doc: SessionDoc, figure_name: str, out_path: str | os.PathLike
     if figure_name not in doc.figures:
         raise InputError(f"the session has no figure '{figure_name}' (it has: {', '.join(doc.figures) or 'none'})")
     data = render_bytes(doc, doc.figures[figure_name], image_provider, format_for(out_path, fmt),
-                        figure_name if title is None else title)
+                        deck_title(doc, figure_name) if title is None else title)
     out = Path(out_path)
     atomic_write_bytes(out, data)
     return out
+
+
+def deck_title(doc: SessionDoc, figure_name: str) -> str:
+    """A named figure's name; for the default "figure", what the session compares (its first input,
+    and how the input was simulated), so the GUI and the CLI title a deck alike."""
+    if figure_name != "figure" or not doc.inputs:
+        return figure_name
+    first = doc.inputs[0]
+    how = (f" · bicubic ×1/{first.simulate_lr}" if first.simulate_lr else
+           f" · simulated {first.simulate_cfa} mosaic" if first.simulate_cfa else "")
+    return f"{Path(first.path).stem}{how}"
 
 
 def render_bytes(doc: SessionDoc, layout: FigureLayout, image_provider: ImageProvider, fmt: str,
