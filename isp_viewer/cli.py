@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("info", help="facts of a RAW or image file as JSON")
     s.add_argument("file")
+    s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"], help="the input is a packed Bayer frame "
+                   "(1-channel PNG, or .npy/.npz: HxW mosaic or HxWx4 planes in cell order)")
+    s.add_argument("--bayer-bits", type=int, default=10)
 
     s = sub.add_parser("render", help="render a RAW with LibRaw")
     s.add_argument("file")
@@ -58,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", action="append", required=True, help="model id (repeatable)")
     s.add_argument("--weights", action="append", default=[], help="checkpoint for the model at the same position")
     s.add_argument("--simulate-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"])
-    s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"], help="the input PNG is a packed Bayer frame")
+    s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"], help="the input is a packed Bayer frame (1-channel PNG, or .npy/.npz)")
     s.add_argument("--bayer-bits", type=int, default=10)
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     s.add_argument("--reference", help="clean sRGB of the same scene (CycleISP RAW→RGB's colour branch)")
@@ -71,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ref", required=True)
     s.add_argument("--preset", default="isp", choices=["isp", "sr-y"], help="isp: RGB in [0,1]; sr-y: Y, crop=scale, uint8")
     s.add_argument("--scale", type=int, default=4, help="super-resolution scale (sr-y crop border)")
-    s.add_argument("--roi", help="x,y,w,h on the reference grid")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--roi", help="x,y,w,h on the reference grid (clamped to it, with a warning)")
+    s.add_argument("--max-scale", type=int, default=8, help="largest size factor between an image and the reference "
+                   "that is scored (block-averaged or pixel-repeated onto its grid); default 8")
+    s.add_argument("--json", action="store_true", help="JSON; PSNR of identical images is null with \"identical\": true")
 
     s = sub.add_parser("eval", help="run models over a folder of inputs and score them against references")
     s.add_argument("--inputs", required=True)
@@ -108,9 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if not argv or (argv[0] not in _command_names() and not argv[0].startswith("-")):
+        parser = build_parser()
+        if not argv or (argv[0] not in _command_names(parser) and not argv[0].startswith("-")):
+            _refuse_unknown_word(argv, _command_names(parser))
             return _start_gui(argv)
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         if args.command == "gui":
             return _start_gui(args.files)
         return COMMANDS[args.command](args)
@@ -125,8 +132,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _command_names() -> set[str]:
-    return {"gui", "info", "render", "models", "detect", "process", "metrics", "eval", "compare", "export", "-h", "--help"}
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """The sub-commands the parser knows (so new commands count without editing a list)."""
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {name for a in actions for name in a.choices}
+
+
+def _refuse_unknown_word(argv: list[str], names: set[str]) -> None:
+    """A first word that is neither a command nor an existing file is a typo, not a file to open."""
+    import difflib
+
+    if not argv or Path(argv[0]).exists():
+        return
+    close = difflib.get_close_matches(argv[0], sorted(names), n=1)
+    raise IspViewerError(f"unknown command or file not found: {argv[0]}" + (f" (did you mean {close[0]}?)" if close else ""))
+
+
+def _warn(opened) -> None:
+    """Print what an input's decoder had to assume (e.g. a fitted white level) as warning lines."""
+    meta = opened.meta if hasattr(opened, "meta") else {}
+    for line in meta.get("warnings", []):
+        print(f"isp-viewer: warning: {Path(str(getattr(opened, 'source', '') or getattr(opened, 'path', ''))).name}: "
+              f"{line}", file=sys.stderr)
 
 
 def _start_gui(files: list[str]) -> int:
@@ -139,7 +166,8 @@ def _start_gui(files: list[str]) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from isp_viewer.io.open import open_any
 
-    opened = open_any(args.file)
+    opened = open_any(args.file, bayer_cfa=args.bayer_cfa, bayer_bits=args.bayer_bits)
+    _warn(opened)
     facts = opened.facts() if hasattr(opened, "facts") else dict(opened.meta)
     facts.setdefault("path", args.file)
     print(json.dumps(facts, indent=2, ensure_ascii=False))
@@ -148,11 +176,14 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 @command("render")
 def cmd_render(args: argparse.Namespace) -> int:
+    from isp_viewer.io.images import check_output_path
     from isp_viewer.io.raw import LibRawOptions, render_libraw
 
     options = LibRawOptions(demosaic=args.demosaic.upper(), wb=args.wb, output="linear" if args.linear else "srgb", bits=args.bits)
-    image = render_libraw(args.file, options)
     out = Path(args.out)
+    check_output_path(out, args.bits)   # before minutes of decoding
+    image = render_libraw(args.file, options)
+    _warn(image)
     _write_linear_aware(out, image, args.bits)
     print(f"{out}  ({image.width}x{image.height}, {options.label})")
     return 0
@@ -175,7 +206,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         path = find_weights(spec)
         if path is None:
             unpublished = not spec.weights or "no public weights" in spec.notes
-            found, check = ("no public weights — load your own" if unpublished else "not found"), "-"
+            looks_for = " or ".join(n for wf in spec.weights for n in wf.names)
+            found, check = ("no public weights — load your own" if unpublished else f"not found: {looks_for}"), "-"
         else:
             found = str(path)
             want = expected_sha256(spec, path)
@@ -185,7 +217,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+    print("# weight files are looked for under these names in any sub-folder of: " + _weights_places())
     return 0
+
+
+def _weights_places() -> str:
+    """The folders `find_weights` searches, in order, each with whether it exists here."""
+    import os
+
+    import isp_viewer
+
+    env = os.environ.get("ISPV_WEIGHTS")
+    places = [("$ISPV_WEIGHTS", Path(env) if env else None), ("./weights", Path.cwd() / "weights"),
+              ("the checkout's weights/", Path(isp_viewer.__file__).resolve().parents[1] / "weights")]
+    return "; ".join(f"{name} (not set)" if path is None else
+                     f"{name} = {path}" + ("" if path.is_dir() else " (missing)") for name, path in places)
 
 
 def short_licence(text: str) -> str:
@@ -290,31 +336,43 @@ def _as_image(path: str):
 
 @command("metrics")
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from isp_viewer.core.region import Region
+    from isp_viewer.core.region import Region, fit_region
     from isp_viewer.metrics import align_to_reference, psnr_ssim
 
     conv = _convention(args.preset, args.scale)
     reference = _as_image(args.ref)
     region = None
     if args.roi:
-        try:
-            x, y, w, h = (int(v) for v in args.roi.split(","))
-        except ValueError:
-            raise InputError(f"--roi wants x,y,w,h in pixels, got {args.roi!r}") from None
-        region = Region(x, y, w, h)
+        region, warning = fit_region(Region.parse(args.roi), reference.width, reference.height)
+        if warning:
+            print(f"isp-viewer: warning: --roi: {warning}", file=sys.stderr)
     rows = []
     for path in args.images:
-        al = align_to_reference(_as_image(path).rgb(), reference.rgb())
+        al = align_to_reference(_as_image(path).rgb(), reference.rgb(), max_scale=args.max_scale)
         value = psnr_ssim(al.image, al.reference, conv, region=al.local(region))
         rows.append({"image": path, "psnr_db": round(value.psnr, 4), "ssim": round(value.ssim, 6), "note": al.note})
     if args.json:
-        print(json.dumps({"reference": args.ref, "convention": conv.describe(), "roi": args.roi, "results": rows}, indent=2))
+        print(json.dumps({"reference": args.ref, "convention": conv.describe(), "roi": args.roi,
+                          "roi_used": list(region.as_tuple()) if region else None, "results": _json_rows(rows)},
+                         indent=2, allow_nan=False))
     else:
         print(f"# {conv.describe()}" + (f", ROI {args.roi}" if args.roi else ""))
         width = max(len(r["image"]) for r in rows)
         for r in rows:
             print(f"{r['image']:{width}}  PSNR {r['psnr_db']:8.3f} dB  SSIM {r['ssim']:.5f}  {r['note']}")
     return 0
+
+
+def _json_rows(rows: list[dict]) -> list[dict]:
+    """Valid JSON: a non-finite score becomes null; "identical" is true where PSNR is infinite (no error at all)."""
+    import math
+
+    out = []
+    for row in rows:
+        row = dict(row)
+        row["identical"] = isinstance(row.get("psnr_db"), float) and math.isinf(row["psnr_db"])
+        out.append({k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()})
+    return out
 
 
 @command("eval")
@@ -352,10 +410,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
-    from isp_viewer.export.figure_export import export_figure
+    from isp_viewer.export.figure_export import export_figure, format_for
     from isp_viewer.export.provider import SessionImageProvider
     from isp_viewer.export.session_file import check_inputs, load
 
+    format_for(args.out)   # an unsupported --out type is refused before any work
     session = Path(args.session)
     doc = load(session)
     problems = check_inputs(doc, session.parent)

@@ -70,3 +70,33 @@ class Region:
 
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.w, self.h)
+
+    @classmethod
+    def parse(cls, text: str) -> "Region":
+        """'x,y,w,h' in pixels (as typed after --roi); InputError with the expected form otherwise."""
+        from isp_viewer.core.errors import InputError
+
+        try:
+            x, y, w, h = (int(v) for v in text.split(","))
+            return cls(x, y, w, h)
+        except ValueError:
+            raise InputError(f"an ROI is x,y,w,h in whole pixels with w, h >= 0, got {text!r}") from None
+
+
+def fit_region(region: Region, width: int, height: int) -> tuple[Region, str | None]:
+    """The rule for a user's ROI on a width x height image, the same in the CLI and the window.
+
+    Inside: kept as is, no warning. Partly outside: clamped to the image, with a warning that
+    names both rectangles (scores of a smaller area must not pass silently as the asked one).
+    Entirely outside or empty: InputError.
+    """
+    from isp_viewer.core.errors import InputError
+
+    clamped = region.clip_to(width, height)
+    if region.empty or clamped.empty:
+        raise InputError(f"the ROI {region.as_tuple()} lies outside the {width}x{height} image"
+                         + (" (it is empty)" if region.empty else ""))
+    if clamped == region:
+        return region, None
+    return clamped, (f"the ROI {region.as_tuple()} reaches outside the {width}x{height} image; "
+                     f"using its inside part {clamped.as_tuple()}")

@@ -9,23 +9,26 @@ import numpy as np
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
+from isp_viewer.io.checks import captured_stderr, check_input_file
 from isp_viewer.io.raw import RawMosaic
 
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp"}
+OUTPUT_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")   # what write_image encodes
+SIXTEEN_BIT_SUFFIXES = (".png", ".tif", ".tiff")                       # JPEG and BMP hold 8 bits
 BAYER_PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
 _LETTER_INDEX = {"R": 0, "G": 1, "B": 2}
 
 
 def _decode(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise InputError(f"{path.name}: file not found")
+    check_input_file(path)
     # np.fromfile + imdecode: works with non-ASCII paths, unlike cv2.imread on some platforms.
     buf = np.fromfile(str(path), dtype=np.uint8)
-    if buf.size == 0:
-        raise InputError(f"{path.name}: file is empty (0 bytes)")
-    arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    messages: list[str] = []   # libpng/libtiff complain on stderr; that text goes into our one line
+    with captured_stderr(messages):
+        arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     if arr is None:
-        raise InputError(f"{path.name}: not a readable PNG/TIFF/JPEG/BMP image")
+        detail = f" ({messages[-1]})" if messages else ""
+        raise InputError(f"{path.name}: not a readable PNG/TIFF/JPEG/BMP image{detail}")
     return arr
 
 
@@ -55,6 +58,7 @@ def read_image(path: str | Path, label: str | None = None) -> Image:
 def write_image(path: str | Path, image: Image | np.ndarray, bits: int = 16, exposure: float = 0.0) -> Path:
     """Write RGB in [0,1] as 8- or 16-bit PNG/TIFF (linear images are sRGB-encoded first)."""
     path = Path(path)
+    check_output_path(path, bits)
     if isinstance(image, Image):
         data = image.to_display(exposure) if bits == 8 else _encode16(image, exposure)
     else:
@@ -68,6 +72,22 @@ def write_image(path: str | Path, image: Image | np.ndarray, bits: int = 16, exp
     path.parent.mkdir(parents=True, exist_ok=True)
     enc.tofile(str(path))
     return path
+
+
+def check_output_path(path: str | Path, bits: int = 8) -> None:
+    """InputError (naming what is supported) unless write_image can write `path` at `bits`.
+
+    Commands call this before decoding anything, so a typo in --out costs no minutes of work.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise InputError(f"{path.name}: cannot write {suffix or 'files without an extension'}; "
+                         f"image outputs are {' '.join(OUTPUT_SUFFIXES)}")
+    if bits == 16 and suffix not in SIXTEEN_BIT_SUFFIXES:
+        raise InputError(f"{path.name}: {suffix} holds 8 bits; for 16-bit output use {' '.join(SIXTEEN_BIT_SUFFIXES)}")
+    if path.is_dir():
+        raise InputError(f"{path.name}: is a folder; name an image file to write")
 
 
 def _encode16(image: Image, exposure: float) -> np.ndarray:
@@ -120,6 +140,10 @@ def simulate_mosaic(reference: Image, cfa: str = "GRBG") -> RawMosaic:
     cfa = cfa.upper()
     rgb = np.clip(reference.rgb(), 0, 1)
     h, w = rgb.shape[:2]
+    cell = 2 if len(cfa) == 4 else 6
+    if h < cell or w < cell:
+        raise InputError(f"{reference.label or 'the image'} is {w}x{h}; simulating a {cfa if cell == 2 else 'X-Trans'} "
+                         f"mosaic needs at least {cell}x{cell} pixels")
     if len(cfa) == 4:
         h, w = h - h % 2, w - w % 2
     rgb = rgb[:h, :w]
@@ -127,6 +151,23 @@ def simulate_mosaic(reference: Image, cfa: str = "GRBG") -> RawMosaic:
     meta = {"raw_type": "simulated", "encoding": "srgb", "simulated_from": reference.source or reference.label,
             "simulated_cfa": cfa}
     return _bayer_raw_mosaic(values, cfa, reference.source or reference.label, 65535, meta)
+
+
+def bayer_mosaic(values: np.ndarray, cfa: str, path: str, bits: int, black: int, meta: dict) -> RawMosaic:
+    """A dataset's Bayer frame (codes already checked to fit `bits`) as a RawMosaic, after the
+    plausibility check every input gets."""
+    from isp_viewer.io.checks import check_plausible
+
+    if cfa not in BAYER_PATTERNS:
+        raise InputError(f"packed Bayer data needs one of {', '.join(BAYER_PATTERNS)}, not {cfa!r}")
+    white = (1 << bits) - 1
+    if not 0 <= black < white:
+        raise InputError(f"black level {black} must lie below the {bits}-bit white level {white}")
+    check_plausible(values, black, white, Path(path).name)
+    mosaic = _bayer_raw_mosaic(values.astype(np.uint16), cfa, path, white, meta)
+    if black:
+        object.__setattr__(mosaic, "black_levels", (black,) * 4)
+    return mosaic
 
 
 def read_bayer_png(path: str | Path, cfa: str = "RGGB", bits: int = 10, black: int = 0) -> RawMosaic:
@@ -140,8 +181,4 @@ def read_bayer_png(path: str | Path, cfa: str = "RGGB", bits: int = 10, black: i
     white = (1 << bits) - 1
     if int(arr.max()) > white:
         raise InputError(f"{path.name}: values up to {int(arr.max())} exceed the stated {bits}-bit range")
-    meta = {"raw_type": "packed-bayer-png", "bits": bits}
-    mosaic = _bayer_raw_mosaic(arr.astype(np.uint16), cfa.upper(), str(path), white, meta)
-    if black:
-        object.__setattr__(mosaic, "black_levels", (black,) * 4)
-    return mosaic
+    return bayer_mosaic(arr, cfa.upper(), str(path), bits, black, {"raw_type": "packed-bayer-png", "bits": bits})

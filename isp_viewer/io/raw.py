@@ -7,11 +7,6 @@ RGB `Image`. LibRaw's own renderings are the baselines every network is compared
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +16,13 @@ import rawpy
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
+from isp_viewer.io.checks import (
+    bits_used,
+    captured_stderr,
+    check_input_file,
+    check_plausible,
+    fit_white_level,
+)
 from isp_viewer.io.libraw_meta import camera_make_model
 
 RAW_SUFFIXES = {
@@ -135,41 +137,11 @@ def _reason(exc: Exception) -> str:
     return kinds.get(type(exc).__name__, f"LibRaw error: {exc}")
 
 
-_STDERR_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _libraw_messages(sink: list[str]):
-    """Capture what LibRaw prints on the C-level stderr (e.g. "Unexpected end of file").
-
-    LibRaw reports some failures only there; we keep the text for the error message instead of
-    letting it reach the terminal beside our own one-line message.
-    """
-    with _STDERR_LOCK:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        with tempfile.TemporaryFile() as tmp:
-            os.dup2(tmp.fileno(), 2)
-            try:
-                yield
-            finally:
-                os.dup2(saved, 2)
-                os.close(saved)
-                tmp.seek(0)
-                text = tmp.read().decode("utf-8", "replace")
-                sink.extend(line.split(": ", 1)[-1].strip() for line in text.splitlines() if line.strip())
-
-
 def _open(path: Path) -> rawpy.RawPy:
-    if not path.exists():
-        raise InputError(f"{path.name}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path.name}: is a folder, not a file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path.name}: file is empty (0 bytes)")
+    check_input_file(path)
     messages: list[str] = []
     try:
-        with _libraw_messages(messages):
+        with captured_stderr(messages):
             raw = rawpy.imread(str(path))
             raw.raw_image_visible  # forces unpack, so truncated data fails here
         return raw
@@ -182,22 +154,6 @@ def _cfa_string(indices: np.ndarray) -> str:
     return "".join(_COLOR_LETTERS[int(i)] for i in indices.ravel())
 
 
-def check_plausible(mosaic: np.ndarray, black: int, white: int, name: str) -> None:
-    """Refuse decoded values no sensor produces: all equal, mostly missing, or above white."""
-    sample = mosaic[::3, ::3]
-    if sample.size == 0:
-        raise InputError(f"{name}: the image has no pixels")
-    lo, hi = int(sample.min()), int(sample.max())
-    if lo == hi:
-        raise InputError(f"{name}: no image data (every pixel is {lo}); the file may be a metadata-only or pruned copy")
-    above = float(np.mean(sample > white))
-    if above > 0.001:
-        raise InputError(f"{name}: impossible values: {above:.1%} of pixels exceed the white level {white}")
-    zeros = float(np.mean(sample == 0))
-    if zeros > 0.5 and black > 0 or zeros > 0.9:
-        raise InputError(f"{name}: image data missing: {zeros:.1%} of pixels are 0 (black level {black})")
-
-
 def open_raw(path: str | Path) -> "RawMosaic | Image":
     """Decode a RAW file: a RawMosaic for CFA sensors, a linear RGB Image for demosaiced files."""
     path = Path(path)
@@ -208,10 +164,9 @@ def open_raw(path: str | Path) -> "RawMosaic | Image":
             make, model = camera_make_model(path)
             if raw_type != rawpy.RawType.Flat or pattern is None:
                 return _open_linear(raw, path, make, model)
+            white, _ = checked_white_level(raw, path.name)
             mosaic = np.array(raw.raw_image_visible, dtype=np.uint16, copy=True)
             black = tuple(int(v) for v in raw.black_level_per_channel)
-            white = int(raw.white_level)
-            check_plausible(mosaic, min(black), white, path.name)
             wb = [float(v) for v in raw.camera_whitebalance]
             if wb[3] == 0:
                 wb[3] = wb[1]
@@ -226,25 +181,48 @@ def open_raw(path: str | Path) -> "RawMosaic | Image":
                 black_levels=black, white_level=white, wb_as_shot=wb_t,  # type: ignore[arg-type]
                 color_matrix=matrix, make=make, model=model,
                 meta={"raw_type": "Flat", "raw_size": [raw.sizes.raw_width, raw.sizes.raw_height],
-                      "bits_used": int(np.ceil(np.log2(int(mosaic.max()) + 1)))},
+                      "bits_used": bits_used(int(mosaic.max()))},
             )
         except rawpy.LibRawError as exc:
             raise InputError(f"{path.name}: {_reason(exc)}") from None
 
 
+def checked_white_level(raw: rawpy.RawPy, name: str) -> tuple[int, str | None]:
+    """The plausibility check of decoded values that open, render and preview all apply.
+
+    Returns (white level to use, warning or None). A mosaic keeps its stated white level (values
+    above it mean a broken file); already-demosaiced planes whose stated level is below the data
+    (film scanners that say 255 for 16-bit values) get the level their bits imply, with a warning.
+    """
+    values = raw.raw_image_visible
+    black = min(int(v) for v in raw.black_level_per_channel)
+    white, warning = int(raw.white_level), None
+    if values.ndim == 3:   # LibRaw keeps 4 planes; only num_colors of them hold data
+        values = values[..., : max(1, min(int(raw.num_colors), values.shape[2]))]
+        white, warning = fit_white_level(values, white)
+    check_plausible(values, black, white, name)
+    return white, warning
+
+
 def _open_linear(raw: rawpy.RawPy, path: Path, make: str, model: str) -> Image:
-    """Already-demosaiced data (LinearRaw DNG, Foveon-like stacks) as linear sRGB."""
+    """Already-demosaiced data (LinearRaw DNG, film-scanner NEF, Foveon-like stacks) as linear sRGB."""
+    white, warning = checked_white_level(raw, path.name)
     rgb = raw.postprocess(gamma=(1, 1), no_auto_bright=True, output_bps=16, use_camera_wb=True,
-                          user_flip=0, output_color=rawpy.ColorSpace.sRGB)
-    if int(rgb.max()) == int(rgb.min()):
-        raise InputError(f"{path.name}: no image data (every pixel is {int(rgb.max())}); the file may be a pruned copy")
+                          user_flip=0, output_color=rawpy.ColorSpace.sRGB, **_saturation(white, warning))
     data = rgb.astype(np.float32) / np.float32(65535.0)
     facts = {"path": str(path), "kind": "linear", "format": path.suffix.lstrip(".").upper(),
              "camera": " ".join(p for p in (make, model) if p), "make": make, "model": model,
              "cfa": None, "black_levels": [int(v) for v in raw.black_level_per_channel],
-             "white_level": int(raw.white_level), "width": int(data.shape[1]), "height": int(data.shape[0]),
+             "white_level": white, "width": int(data.shape[1]), "height": int(data.shape[0]),
              "raw_type": "Stack"}
+    if warning:
+        facts.update(white_level_stated=int(raw.white_level), warnings=[warning])
     return Image(data, linear=True, color_space="linear sRGB", label=path.name, source=str(path), meta=facts)
+
+
+def _saturation(white: int, warning: str | None) -> dict[str, Any]:
+    """postprocess() keyword that overrides LibRaw's white level when we fitted our own."""
+    return {"user_sat": white} if warning else {}
 
 
 def quick_preview(path: str | Path, max_side: int = 2048) -> np.ndarray:
@@ -253,6 +231,7 @@ def quick_preview(path: str | Path, max_side: int = 2048) -> np.ndarray:
 
     path = Path(path)
     with _open(path) as raw:
+        white, warning = checked_white_level(raw, path.name)   # no preview of a file that will not open
         try:
             thumb = raw.extract_thumb()
             if thumb.format == rawpy.ThumbFormat.JPEG:
@@ -264,7 +243,8 @@ def quick_preview(path: str | Path, max_side: int = 2048) -> np.ndarray:
         except (rawpy.LibRawError, ValueError):
             pass  # no usable preview: decode at half size instead
         try:
-            return raw.postprocess(half_size=True, use_camera_wb=True, user_flip=0, output_bps=8)
+            return raw.postprocess(half_size=True, use_camera_wb=True, user_flip=0, output_bps=8,
+                                   **_saturation(white, warning))
         except rawpy.LibRawError as exc:
             raise InputError(f"{path.name}: {_reason(exc)}") from None
 
@@ -311,15 +291,17 @@ def render_libraw(path: str | Path, options: LibRawOptions = LibRawOptions()) ->
     """LibRaw's full pipeline (demosaic, white balance, colour matrix, curve) as an Image."""
     path = Path(path)
     with _open(path) as raw:
-        if raw.raw_type == rawpy.RawType.Flat:
-            check_plausible(raw.raw_image_visible, min(raw.black_level_per_channel), raw.white_level, path.name)
+        white, warning = checked_white_level(raw, path.name)
         try:
-            rgb = raw.postprocess(**options.postprocess_kwargs())
+            rgb = raw.postprocess(**options.postprocess_kwargs(), **_saturation(white, warning))
         except rawpy.LibRawError as exc:
             raise InputError(f"{path.name}: {_reason(exc)}") from None
     data = rgb.astype(np.float32) / np.float32(255.0 if options.bits == 8 else 65535.0)
+    meta: dict[str, Any] = {"method": "libraw", **_asdict(options)}
+    if warning:
+        meta["warnings"] = [warning]
     return Image(data, linear=options.output == "linear", color_space="linear sRGB" if options.output == "linear" else "sRGB",
-                 label=options.label, source=str(path), meta={"method": "libraw", **_asdict(options)})
+                 label=options.label, source=str(path), meta=meta)
 
 
 def _asdict(options: LibRawOptions) -> dict[str, Any]:

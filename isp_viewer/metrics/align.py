@@ -5,7 +5,9 @@ misregistered images gives numbers that look plausible and mean nothing:
 
 * a different scale: the output is exactly s times larger or smaller than the reference in
   both dimensions (integer s >= 2). A larger output is averaged over s x s blocks, a smaller
-  one is repeated s x s times (how the viewer places it on the grid).
+  one is repeated s x s times (how the viewer places it on the grid). Factors above
+  `MAX_SCALE` (x8, the largest SR scale in use) are refused unless the caller raises
+  `max_scale`: a 1x1 "output" of a 500x500 reference is a mistake, not a x500 network.
 * a lost border: networks with unpadded ('valid') convolutions return a slightly smaller
   image, and size-multiple padding may leave a slightly larger one. The larger image is
   centre-cropped to the common size, provided the difference per axis is at most
@@ -23,6 +25,7 @@ from isp_viewer.core.region import Region
 from isp_viewer.metrics.convention import ArrayLike, as_unit_array
 
 MAX_BORDER_FRACTION = 1 / 8
+MAX_SCALE = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +52,7 @@ class Alignment:
         return Region(sub.x - self.region.x, sub.y - self.region.y, sub.w, sub.h)
 
 
-def align_to_reference(image: ArrayLike, reference: ArrayLike) -> Alignment:
+def align_to_reference(image: ArrayLike, reference: ArrayLike, max_scale: int = MAX_SCALE) -> Alignment:
     """Map `image` onto the grid of `reference` (see module doc); InputError says why not."""
     img = as_unit_array(image, "test image")
     ref = as_unit_array(reference, "reference image")
@@ -61,14 +64,15 @@ def align_to_reference(image: ArrayLike, reference: ArrayLike) -> Alignment:
         raise InputError(f"Cannot compare an empty image ({iw}x{ih} against {rw}x{rh})")
 
     if ih >= 2 * rh or iw >= 2 * rw or rh >= 2 * ih or rw >= 2 * iw:
-        return _align_scaled(img, ref, full)
+        return _align_scaled(img, ref, full, max_scale)
     return _align_cropped(img, ref)
 
 
-def _align_scaled(img: np.ndarray, ref: np.ndarray, full: Region) -> Alignment:
+def _align_scaled(img: np.ndarray, ref: np.ndarray, full: Region, max_scale: int) -> Alignment:
     (ih, iw), (rh, rw) = img.shape[:2], ref.shape[:2]
     if ih >= rh:
         s = ih // rh
+        _check_factor(s, f"the output is {iw}x{ih}, x{s} of the {rw}x{rh} reference", max_scale)
         if s * rh != ih or s * rw != iw:
             raise InputError(f"The output is {iw}x{ih}, not an exact x{s} of the {rw}x{rh} reference; "
                              "crop or pad the reference to a multiple of the scale")
@@ -76,10 +80,17 @@ def _align_scaled(img: np.ndarray, ref: np.ndarray, full: Region) -> Alignment:
         down = blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
         return Alignment(down, ref, full, f"averaged {s}x{s} blocks of the x{s} output")
     s = rh // ih
+    _check_factor(s, f"the output is {iw}x{ih}, 1/{s} of the {rw}x{rh} reference", max_scale)
     if s * ih != rh or s * iw != rw:
         raise InputError(f"The output is {iw}x{ih}, not an exact 1/{s} of the {rw}x{rh} reference")
     up = np.repeat(np.repeat(img, s, axis=0), s, axis=1)
     return Alignment(up, ref, full, f"repeated each pixel of the 1/{s} output {s}x{s} times")
+
+
+def _check_factor(s: int, what: str, max_scale: int) -> None:
+    if s > max_scale:
+        raise InputError(f"{what}: a scale factor above x{max_scale} is refused unless asked for "
+                         f"(allow it with --max-scale {s})")
 
 
 def _align_cropped(img: np.ndarray, ref: np.ndarray) -> Alignment:
