@@ -50,6 +50,9 @@ class Session:
         self.items: dict[int, PaneItem] = {}
         self.sources: dict[str, Any] = {}   # path -> RawMosaic | Image (what networks take as input)
         self.reference_id: int | None = None
+        # False while the reference is only the first pane that became ready (no one chose it):
+        # then it is not a ground truth, and metrics against it would read as quality.
+        self.reference_chosen = False
         self.item_added = Event()
         self.item_changed = Event()
         self.item_removed = Event()
@@ -68,7 +71,7 @@ class Session:
         self.items[item_id] = item
         self.item_changed.emit(item)
         if self.reference_id is None and item.status == "ready":
-            self.set_reference(item_id)
+            self.set_reference(item_id, chosen=False)
         return item
 
     def remove_item(self, item_id: int) -> None:
@@ -76,11 +79,13 @@ class Session:
             self.item_removed.emit(item_id)
             if self.reference_id == item_id:
                 ready = [i for i in self.items.values() if i.status == "ready"]
-                self.set_reference(ready[0].id if ready else None)
+                self.set_reference(ready[0].id if ready else None, chosen=False)
 
-    def set_reference(self, item_id: int | None) -> None:
-        if item_id != self.reference_id:
+    def set_reference(self, item_id: int | None, chosen: bool = True) -> None:
+        """Make `item_id` the reference; chosen=False for the session's own fallback choice."""
+        if item_id != self.reference_id or chosen != self.reference_chosen:
             self.reference_id = item_id
+            self.reference_chosen = chosen and item_id is not None
             self.reference_changed.emit(item_id)
 
     @property

@@ -32,10 +32,39 @@ def colorize(values: np.ndarray, lo: float, hi: float, cmap: str) -> np.ndarray:
     return np.ascontiguousarray(lut(cmap)[scaled])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PaneDisplay:
+    """What one pane shows in an analysis mode, and the numbers behind its colours.
+
+    values: HxW float32 the colours were mapped from (None for the reference pane); they cover
+    `grid`, a region of the reference pixel grid (an FFT covers the whole pane).
+    lo, hi: the colour scale's ends, shared by every pane of the mode; max_value: the largest
+    value over all panes (the scale may clip above `hi`, see `range_note`).
+    """
+
     display: np.ndarray     # uint8 HxWx3 to show
     caption: str            # e.g. "absolute error, 0 – 0.082 (shared)"
+    values: np.ndarray | None = None
+    grid: Region | None = None
+    lo: float = 0.0
+    hi: float = 1.0
+    cmap: str = ""
+    quantity: str = ""
+    max_value: float | None = None
+    range_note: str = ""
+    is_reference: bool = False
+
+    def value_at(self, x: float, y: float, ref_size: tuple[int, int]) -> float | None:
+        """The value shown at reference-grid pixel (x, y), or None outside / for the reference."""
+        if self.values is None:
+            return None
+        grid = self.grid or Region(0, 0, *ref_size)
+        vh, vw = self.values.shape[:2]
+        ix = int(np.floor((x - grid.x) * vw / max(grid.w, 1)))
+        iy = int(np.floor((y - grid.y) * vh / max(grid.h, 1)))
+        if 0 <= ix < vw and 0 <= iy < vh:
+            return float(self.values[iy, ix])
+        return None
 
 
 def _aligned(image: Image, reference: Image):
@@ -43,7 +72,10 @@ def _aligned(image: Image, reference: Image):
 
 
 def analysis_displays(mode: str, reference: Image, images: dict[int, Image]) -> dict[int, PaneDisplay]:
-    """Displays for every pane under an error-map or spectrum mode, with one range shared by all."""
+    """Displays for every pane under an error-map or spectrum mode, with one range shared by all.
+
+    Under an error mode the reference's own pane shows the reference (its error would be zero).
+    """
     if mode.startswith("error:"):
         return _error_displays(mode.split(":", 1)[1], reference, images)
     if mode.startswith("fft:"):
@@ -51,24 +83,48 @@ def analysis_displays(mode: str, reference: Image, images: dict[int, Image]) -> 
     raise ValueError(f"unknown analysis mode {mode!r}")
 
 
+ERROR_QUANTITIES = {"absolute": "absolute error", "signed": "signed error", "squared": "squared error",
+                    "relative": "relative error", "ssim": "SSIM", "flip": "FLIP error"}
+
+
 def _error_displays(kind: str, reference: Image, images: dict[int, Image]) -> dict[int, PaneDisplay]:
-    maps, notes, failed = {}, {}, {}
+    from isp_viewer.analysis.error_maps import DEFAULT_PERCENTILE
+
+    maps, regions, notes, failed = {}, {}, {}, {}
+    ref_ids = [i for i, img in images.items() if img is reference]
     for item_id, image in images.items():
+        if item_id in ref_ids:
+            continue
         try:
             al = _aligned(image, reference)
             maps[item_id] = error_map(al.image, al.reference, kind)
-            notes[item_id] = al.note
+            regions[item_id], notes[item_id] = al.region, al.note
         except IspViewerError as err:
             failed[item_id] = str(err)
     out: dict[int, PaneDisplay] = {}
+    quantity = ERROR_QUANTITIES.get(kind, f"{kind} error")
+    lo = hi = 0.0
+    cmap = ""
     if maps:
         lo, hi = shared_range(list(maps.values()))
         diverging = next(iter(maps.values())).diverging
         cmap = "RdBu_r" if diverging else ("viridis" if kind == "ssim" else "inferno")
+        data = [m.data for m in maps.values()]
+        top = max(float(np.max(np.abs(d) if kind == "signed" else d)) for d in data)
+        bottom = min(float(np.min(d)) for d in data)
+        if kind in ("ssim", "flip"):
+            note = f"fixed range {lo:g} – {hi:g}"
+        else:
+            note = f"{DEFAULT_PERCENTILE:g}th percentile of all panes; values above show as the top colour"
         for item_id, emap in maps.items():
-            note = f" · {notes[item_id]}" if notes[item_id] else ""
+            extra = f" · {notes[item_id]}" if notes[item_id] else ""
             out[item_id] = PaneDisplay(colorize(emap.data, lo, hi, cmap),
-                                       f"{kind} error vs reference, {cmap} {lo:.3g} – {hi:.3g} (shared){note}")
+                                       f"{quantity} vs reference, {cmap} {lo:.3g} – {hi:.3g} (shared){extra}",
+                                       emap.data, regions[item_id], lo, hi, cmap, quantity,
+                                       top if kind != "ssim" else bottom, note)
+    for item_id in ref_ids:
+        out[item_id] = PaneDisplay(reference.to_display(), "the reference: errors are measured against it",
+                                   None, None, lo, hi, cmap, quantity, None, "", True)
     for item_id, reason in failed.items():
         out[item_id] = PaneDisplay(np.zeros((8, 8, 3), np.uint8), f"cannot compare: {reason}")
     return out
@@ -80,12 +136,17 @@ def _fft_displays(part: str, images: dict[int, Image]) -> dict[int, PaneDisplay]
     if part == "amplitude":
         lo = min(s.suggested_range[0] for s in spectra.values())
         hi = max(s.suggested_range[1] for s in spectra.values())
+        top = max(float(np.max(s.log_amplitude)) for s in spectra.values())
         for i, s in spectra.items():
             out[i] = PaneDisplay(colorize(s.log_amplitude, lo, hi, "magma"),
-                                 f"log10 amplitude (Hann), {lo:.2f} – {hi:.2f} (shared)")
+                                 f"log10 amplitude (Hann), {lo:.2f} – {hi:.2f} (shared)",
+                                 s.log_amplitude, None, lo, hi, "magma", "log10 amplitude", top,
+                                 "1st–99th percentile of all panes")
     else:
         for i, s in spectra.items():
-            out[i] = PaneDisplay(colorize(s.phase, -np.pi, np.pi, "twilight"), "phase (Hann), −π – π")
+            out[i] = PaneDisplay(colorize(s.phase, -np.pi, np.pi, "twilight"), "phase (Hann), −π – π",
+                                 s.phase, None, -np.pi, np.pi, "twilight", "phase (rad)", float(np.pi),
+                                 "the full circle")
     return out
 
 
@@ -98,18 +159,41 @@ class MetricRow:
     note: str
 
 
+GROUND_TRUTH, CHOSEN, AUTOMATIC = "ground truth", "chosen", "automatic"
+NO_GROUND_TRUTH = ("no ground truth: one method against another is not quality "
+                   "(press R on a pane to measure against it anyway)")
+
+
+def reference_role(method: dict, chosen: bool) -> str:
+    """What the reference is: a ground truth (the demo's, a dataset's, a simulation's source),
+    a pane the user made the reference (R), or merely the first pane that was ready."""
+    if method.get("kind") == "demo" or method.get("ground_truth"):
+        return GROUND_TRUTH
+    return CHOSEN if chosen else AUTOMATIC
+
+
 def metric_rows(reference_id: int, images: dict[int, Image], labels: dict[int, str], conv: Convention,
-                region: Region | None = None) -> list[MetricRow]:
-    """PSNR/SSIM of every image against the reference (optionally inside `region`)."""
+                region: Region | None = None, role: str = GROUND_TRUTH) -> list[MetricRow]:
+    """PSNR/SSIM of every image against the reference (optionally inside `region`).
+
+    role (see `reference_role`): against a ground truth the rows are plain; against a reference
+    the user chose they say "vs <name>, not ground truth"; against an automatic one (e.g. LibRaw's
+    rendering of a real RAW) no number is given, since it would read as quality.
+    """
     reference = images[reference_id]
     rows = []
+    suffix = f"vs {labels.get(reference_id, 'the reference')}, not ground truth" if role == CHOSEN else ""
     for item_id, image in images.items():
         if item_id == reference_id:
+            continue
+        if role == AUTOMATIC:
+            rows.append(MetricRow(item_id, labels[item_id], None, None, NO_GROUND_TRUTH))
             continue
         try:
             al = _aligned(image, reference)
             value = psnr_ssim(al.image, al.reference, conv, region=al.local(region))
-            rows.append(MetricRow(item_id, labels[item_id], value.psnr, value.ssim, al.note))
+            note = " · ".join(t for t in (suffix, al.note) if t)
+            rows.append(MetricRow(item_id, labels[item_id], value.psnr, value.ssim, note))
         except IspViewerError as err:
             rows.append(MetricRow(item_id, labels[item_id], None, None, str(err)))
     return rows

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from isp_viewer.metrics.convention import ISP_PAPER, SR_PAPER, Convention
-from isp_viewer.ui.analysis_jobs import MODES, MetricRow
+from isp_viewer.ui.analysis_jobs import MODES, MetricRow, PaneDisplay, lut
+from isp_viewer.ui.colour_bar import ColourBar, number
 
 MODE_LABELS = {
     "image": "Images", "error:absolute": "Error: absolute", "error:signed": "Error: signed",
@@ -24,6 +25,7 @@ MODE_LABELS = {
 CONVENTIONS = {
     "ISP paper (RGB, [0,1])": ISP_PAPER,
     "SR paper ×2 (Y, crop 2, uint8)": SR_PAPER(2),
+    "SR paper ×3 (Y, crop 3, uint8)": SR_PAPER(3),
     "SR paper ×4 (Y, crop 4, uint8)": SR_PAPER(4),
     "SR paper ×8 (Y, crop 8, uint8)": SR_PAPER(8),
 }
@@ -50,6 +52,9 @@ class AnalysisPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[MetricRow] = []
+        self.displays: dict[int, PaneDisplay] = {}
+        self.colour_bar = ColourBar()
+        self.colour_bar.hide()
         self.mode = QComboBox()
         for mode in MODES:
             self.mode.addItem(MODE_LABELS[mode], mode)
@@ -78,6 +83,7 @@ class AnalysisPanel(QWidget):
         form.addRow("Convention", self.convention)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.colour_bar)
         layout.addWidget(self.roi)
         layout.addWidget(self.convention_label)
         layout.addWidget(self.table, 1)
@@ -87,13 +93,48 @@ class AnalysisPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(QLabel("Radial power spectrum (luminance, Hann window)"))
         layout.addWidget(self.plot, 1)
-        self.mode.currentIndexChanged.connect(lambda _i: self.mode_changed.emit(self.current_mode()))
+        self.mode.currentIndexChanged.connect(lambda _i: self._mode_changed())
         self.convention.currentIndexChanged.connect(lambda _i: self._convention_changed())
         self.roi.toggled.connect(self.roi_toggled.emit)
         self._convention_changed(emit=False)
 
     def current_mode(self) -> str:
         return self.mode.currentData()
+
+    def _mode_changed(self) -> None:
+        self.displays = {}
+        self.colour_bar.hide()   # until the new mode's displays arrive with their range
+        self.mode_changed.emit(self.current_mode())
+
+    def show_displays(self, displays: dict[int, PaneDisplay]) -> None:
+        """The panes' analysis displays arrived: show their shared colour scale, keep their values."""
+        self.displays = dict(displays)
+        scaled = [d for d in displays.values() if d.cmap and not d.is_reference]
+        if not scaled:
+            self.colour_bar.hide()
+            return
+        d = scaled[0]
+        extremes = [x.max_value for x in scaled if x.max_value is not None]
+        extreme = (min(extremes) if d.quantity == "SSIM" else max(extremes)) if extremes else None
+        self.colour_bar.set_scale(d.quantity, d.lo, d.hi, lut(d.cmap), d.range_note, extreme, len(scaled))
+
+    def shown_value(self, item_id: int, x: float, y: float, ref_size: tuple[int, int]) -> str:
+        """The value the pane displays at reference pixel (x, y) in an analysis mode ("" otherwise)."""
+        d = self.displays.get(item_id)
+        if d is None:
+            return ""
+        if d.is_reference:
+            return "reference"
+        v = d.value_at(x, y, ref_size)
+        return "" if v is None else f"{d.quantity} {number(v)}"
+
+    def use_sr_convention(self, scale: int) -> bool:
+        """Switch to the SR-paper convention for ×scale (True if there is one)."""
+        for i in range(self.convention.count()):
+            if self.convention.itemText(i).startswith(f"SR paper ×{scale} "):
+                self.convention.setCurrentIndex(i)
+                return True
+        return False
 
     def set_mode(self, mode: str) -> None:
         self.mode.setCurrentIndex(MODES.index(mode))
