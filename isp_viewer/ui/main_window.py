@@ -74,8 +74,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.grid_host)
 
     def _build_docks(self) -> None:
-        self.inspector = QTableWidget(0, 3)
-        self.inspector.setHorizontalHeaderLabels(["pane", "value", "normalised"])
+        self.inspector = QTableWidget(0, 4)
+        self.inspector.setHorizontalHeaderLabels(["pane", "value", "normalised", "shown"])
         self.inspector.horizontalHeader().setStretchLastSection(True)
         self.inspector.verticalHeader().setVisible(False)
         dock = QDockWidget("Pixel inspector", self)
@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
         self.models.result_ready.connect(self._network_result)
         self.models.job_failed.connect(lambda mid, msg: self.statusBar().showMessage(f"{mid}: {msg}", 10000))
         layout.addWidget(self.models, 1)
+        from isp_viewer.ui import sr_tools
+
+        self.sr_tools = sr_tools.install(self, layout)
         dock = QDockWidget("Run methods", self)
         dock.setObjectName("models")
         dock.setWidget(host)
@@ -714,6 +717,7 @@ class MainWindow(QMainWindow):
             pane.set_busy(False)
             pane.set_display(shown.display, ref)
             pane.set_title(f"{item.label} — {shown.caption}", item_id == self.session.reference_id)
+        self.analysis.show_displays(result)
 
     # ---------------------------------------------------------------- metrics, spectra, ROI
     def schedule_analysis(self) -> None:
@@ -732,11 +736,12 @@ class MainWindow(QMainWindow):
         images = {i: it.image for i, it in self.session.items.items() if it.image is not None and it.status == "ready"}
         labels = {i: self.session.items[i].label for i in images}
         conv, region, ref_id = self.analysis.current_convention(), self.roi_region(), ref.id
+        role = analysis_jobs.reference_role(ref.method, self.session.reference_chosen)
         self._analysis_generation += 1
         gen = self._analysis_generation
 
         def compute():
-            rows = analysis_jobs.metric_rows(ref_id, images, labels, conv, region)
+            rows = analysis_jobs.metric_rows(ref_id, images, labels, conv, region, role)
             spectra = analysis_jobs.radial_spectra(images, labels, region)
             return rows, spectra
 
@@ -855,8 +860,9 @@ class MainWindow(QMainWindow):
         self.coord_label.setText(f"x {int(math.floor(x))}  y {int(math.floor(y))}")
         self.update_inspector(int(math.floor(x)), int(math.floor(y)))
 
-    def inspector_values(self, x: int, y: int) -> list[tuple[str, str, str]]:
-        """(pane label, value, normalised value) at reference pixel (x, y) for every pane."""
+    def inspector_values(self, x: int, y: int) -> list[tuple[str, str, str, str]]:
+        """(pane label, value, normalised value, what the pane shows there: error, log-amplitude,
+        phase, or "" for images) at reference pixel (x, y) for every pane."""
         rows = []
         ref = self._reference_size()
         for item in self.session.items.values():
@@ -875,7 +881,8 @@ class MainWindow(QMainWindow):
                 raw_value = f"raw {letter} {int(source.mosaic[iy, ix])}"
             scale = 65535 if img.meta.get("bits") == 16 else 255
             value = raw_value or " ".join(str(int(round(c * scale))) for c in v)
-            rows.append((item.label, value, norm))
+            shown = self.analysis.shown_value(item.id, x + 0.5, y + 0.5, ref) if self.analysis_mode != "image" else ""
+            rows.append((item.label, value, norm, shown))
         return rows
 
     def update_inspector(self, x: int, y: int) -> None:
@@ -888,7 +895,8 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- comparison tools
     def make_current_reference(self) -> None:
         if self.current_id is not None and self.session.items[self.current_id].status == "ready":
-            self.session.set_reference(self.current_id)
+            self.session.set_reference(self.current_id)   # chosen: metrics against it are shown
+            self.schedule_analysis()
 
     def flicker(self, on: bool) -> None:
         """Show the reference's pixels in the current pane while on."""
