@@ -189,6 +189,10 @@ def metric_rows(reference_id: int, images: dict[int, Image], labels: dict[int, s
         if role == AUTOMATIC:
             rows.append(MetricRow(item_id, labels[item_id], None, None, NO_GROUND_TRUTH))
             continue
+        if image.meta.get("simulated_lr"):   # the SR input itself: pixel repetition is no method's result
+            rows.append(MetricRow(item_id, labels[item_id], None, None,
+                                  f"the ×1/{image.meta['simulated_lr']} input of the SR methods, not a result"))
+            continue
         try:
             al = _aligned(image, reference)
             value = psnr_ssim(al.image, al.reference, conv, region=al.local(region))

@@ -29,6 +29,9 @@ CONVENTIONS = {
     "SR paper ×4 (Y, crop 4, uint8)": SR_PAPER(4),
     "SR paper ×8 (Y, crop 8, uint8)": SR_PAPER(8),
 }
+SHORT_QUANTITY = {"absolute error": "|err|", "signed error": "err", "squared error": "err²",
+                  "relative error": "rel err", "SSIM": "SSIM", "FLIP error": "FLIP",
+                  "log10 amplitude": "log10 amp", "phase (rad)": "phase rad"}   # the inspector's column is narrow
 CURVE_COLOURS = [(0, 0, 0), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
                  (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
@@ -126,7 +129,7 @@ class AnalysisPanel(QWidget):
         if d.is_reference:
             return "reference"
         v = d.value_at(x, y, ref_size)
-        return "" if v is None else f"{d.quantity} {number(v)}"
+        return "" if v is None else f"{SHORT_QUANTITY.get(d.quantity, d.quantity)} {number(v)}"
 
     def use_sr_convention(self, scale: int) -> bool:
         """Switch to the SR-paper convention for ×scale (True if there is one)."""

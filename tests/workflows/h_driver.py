@@ -1,0 +1,150 @@
+"""Driving the real main window as a researcher does: menus, buttons, keys, drops and file dialogs
+answered through their widgets. Screenshots go to a folder per test ($ISPV_SCREENSHOTS/<test>,
+else the test's tmp_path), so a person can look at each step."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QFileDialog, QLineEdit, QMenu, QWidget
+
+
+def shot_dir(request, tmp_path: Path) -> Path:
+    root = os.environ.get("ISPV_SCREENSHOTS")
+    folder = Path(root) / request.node.name if root else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Shots:
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.count = folder, 0
+
+    def __call__(self, widget: QWidget, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}_{name}.png"
+        QApplication.processEvents()
+        assert widget.grab().save(str(path)), path
+        return path
+
+
+def click(widget: QWidget, pos: QPoint | None = None, button=Qt.MouseButton.LeftButton) -> None:
+    QTest.mouseClick(widget, button, Qt.KeyboardModifier.NoModifier, pos or widget.rect().center())
+
+
+def choose_menu(qtbot, window, top: str, entry: str) -> None:
+    """Open menu `top` in the menu bar with a click, then click the entry starting with `entry`."""
+    bar = window.menuBar()
+    action = next(a for a in bar.actions() if a.text().replace("&", "") == top)
+    click(bar, bar.actionGeometry(action).center())
+    menu: QMenu = action.menu()
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    for path in entry.split(" > "):
+        item = next(a for a in menu.actions() if a.text().replace("&", "").startswith(path))
+        click(menu, menu.actionGeometry(item).center())
+        if item.menu() is not None:
+            menu = item.menu()
+            qtbot.waitUntil(menu.isVisible, timeout=3000)
+
+
+def drop_files(window, paths) -> None:
+    """What a file manager's drag and drop delivers to the window."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(window.rect().center())
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+
+
+def answer_file_dialog(path: Path, timeout_ms: int = 10000) -> list[str]:
+    """When the next file dialog opens, type `path` into its name field and press its accept button.
+    Returns a list that receives the dialog's title (to assert it was answered)."""
+    seen: list[str] = []
+
+    def attempt(left: int) -> None:
+        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible()),
+                      None)
+        if dialog is None:
+            if left > 0:
+                QTimer.singleShot(50, lambda: attempt(left - 50))
+            return
+        seen.append(dialog.windowTitle())
+        name = next(e for e in dialog.findChildren(QLineEdit) if e.isVisible())
+        name.selectAll()
+        QTest.keyClicks(name, str(path))
+        buttons = dialog.findChild(QDialogButtonBox)
+        accept = buttons.button(QDialogButtonBox.StandardButton.Save) or buttons.button(QDialogButtonBox.StandardButton.Open)
+        click(accept)
+
+    QTimer.singleShot(50, lambda: attempt(timeout_ms))
+    return seen
+
+
+def visible_dialogs(kind=QDialog) -> list:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+
+
+def wait_idle(qtbot, window, timeout=120000) -> None:
+    qtbot.waitUntil(lambda: window.bridge.pending == 0, timeout=timeout)
+    qtbot.wait(30)
+
+
+def ready_items(window) -> list:
+    return [i for i in window.session.items.values() if i.status == "ready"]
+
+
+def open_window(qtbot, tmp_path: Path, monkeypatch, weights: Path | None = None):
+    """The app's main window at its default size, shown, with settings and studies kept in tmp_path."""
+    import pyqtgraph as pg
+
+    from isp_viewer.ui.main_window import MainWindow
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ISPV_STUDY_DB", str(tmp_path / "study.sqlite"))
+    if weights is not None:
+        monkeypatch.setenv("ISPV_WEIGHTS", str(weights))
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    return win
+
+
+def choose_combo(qtbot, combo, text: str) -> None:
+    """Open a combo box's list with a click and click the entry `text`."""
+    click(combo)
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible, timeout=3000)
+    index = combo.findText(text)
+    assert index >= 0, f"{text!r} not in {[combo.itemText(i) for i in range(combo.count())]}"
+    step = Qt.Key.Key_Down if index > combo.currentIndex() else Qt.Key.Key_Up
+    for _ in range(abs(index - combo.currentIndex())):   # the open list follows the arrow keys
+        QTest.keyClick(view, step)
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: combo.currentIndex() == index and not view.isVisible(), timeout=3000)
+
+
+def check_box(checkbox) -> None:
+    """Click a check box where its indicator is."""
+    click(checkbox, QPoint(8, checkbox.height() // 2))
+
+
+def hover(widget: QWidget, pos: QPoint) -> None:
+    """A mouse move without buttons at `pos` (QTest.mouseMove only moves the cursor offscreen)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
+    local = QPointF(pos)
+    event = QMouseEvent(QEvent.Type.MouseMove, local, QPointF(widget.mapToGlobal(pos)), Qt.MouseButton.NoButton,
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
