@@ -44,6 +44,7 @@ class StudyResultsView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(150)
+        self.table.setMaximumHeight(260)   # scrolls inside: the chart below stays in reach of the dock
         self.rejected_label = QLabel("")
         self.rejected_label.setWordWrap(True)
         self.plot = pg.PlotWidget()
@@ -112,7 +113,8 @@ class StudyResultsView(QWidget):
         values = np.asarray(values, dtype=float)
         n = len(values)
         y = np.arange(n, dtype=float)[::-1]
-        base = scale[0] if scale is not None else 0.0
+        # bars start half a step below the scale, so the lowest rating still draws a bar
+        base = scale[0] - 0.5 if scale is not None else 0.0
         self.plot.addItem(pg.BarGraphItem(x0=np.full(n, base), y=y, width=values - base, height=0.6,
                                           brush=pg.mkBrush(90, 140, 200), pen=pg.mkPen(40, 70, 110)))
         self.plot.addItem(pg.ErrorBarItem(x=values, y=y, left=np.asarray(below, float), right=np.asarray(above, float),
@@ -120,7 +122,8 @@ class StudyResultsView(QWidget):
         self.bar_labels = [short_label(t) for t in labels]
         self.plot.getAxis("left").setTicks([list(zip(y.tolist(), self.bar_labels))])
         self.plot.getAxis("bottom").setLabel(title)
-        self.value_axis_range = value_range(values, np.asarray(below, float), np.asarray(above, float), scale)
+        self.value_axis_range = value_range(values, np.asarray(below, float), np.asarray(above, float),
+                                            None if scale is None else (base, scale[1]))
         self.plot.setXRange(*self.value_axis_range, padding=0)
         self.plot.setYRange(-0.6, n - 0.4, padding=0)
 

@@ -148,3 +148,49 @@ def hover(widget: QWidget, pos: QPoint) -> None:
     event = QMouseEvent(QEvent.Type.MouseMove, local, QPointF(widget.mapToGlobal(pos)), Qt.MouseButton.NoButton,
                         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, event)
+
+
+def drag(widget: QWidget, start: QPoint, end: QPoint, steps: int = 8) -> None:
+    """Press, move in steps with the button held, release (QTest's moves carry no buttons offscreen)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+
+    def send(kind, pos: QPointF, button, buttons) -> None:
+        QApplication.sendEvent(widget, QMouseEvent(kind, pos, QPointF(widget.mapToGlobal(pos.toPoint())), button,
+                                                   buttons, none))
+
+    a, b = QPointF(start), QPointF(end)
+    send(QEvent.Type.MouseButtonPress, a, left, left)
+    for i in range(1, steps + 1):
+        send(QEvent.Type.MouseMove, a + (b - a) * (i / steps), Qt.MouseButton.NoButton, left)
+        QTest.qWait(15)   # pyqtgraph rate-limits mouse moves (about 100 Hz): a hand moves no faster
+    send(QEvent.Type.MouseButtonRelease, b, left, Qt.MouseButton.NoButton)
+
+
+def pane_point(pane, x: float, y: float) -> QPoint:
+    """Widget position (in the pane's graphics viewport) of reference-grid pixel coordinates."""
+    scene = pane.view.mapViewToScene(QPointF(x, y))
+    p = pane.view_widget.mapFromScene(scene)
+    return QPoint(int(p.x()), int(p.y()))
+
+
+def click_tab(window, text: str) -> None:
+    """Raise a tabbed dock by clicking its tab."""
+    from PySide6.QtWidgets import QTabBar
+
+    for bar in window.findChildren(QTabBar):
+        for i in range(bar.count()):
+            if bar.tabText(i) == text:
+                click(bar, bar.tabRect(i).center())
+                return
+    raise AssertionError(f"no tab {text!r}")
+
+
+def type_into(spin_or_edit, text: str) -> None:
+    """Click a field, select what is there, type `text`, press Enter."""
+    click(spin_or_edit)
+    QTest.keyClick(spin_or_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(spin_or_edit, text)
+    QTest.keyClick(spin_or_edit, Qt.Key.Key_Return)
