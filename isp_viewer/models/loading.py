@@ -98,6 +98,9 @@ def _first_line(exc: BaseException) -> str:
 
 def unwrap_container(obj: object, name: str = "checkpoint") -> dict[str, torch.Tensor]:
     """Find the state_dict inside common containers ({'state_dict': ...}, {'params_ema': ...}, ...)."""
+    # Some releases save a list [state_dict, hyper-parameters...] (Kokkinos: [sd, max_iter, depth]).
+    if isinstance(obj, (list, tuple)) and obj and isinstance(obj[0], Mapping):
+        obj = obj[0]
     for _ in range(4):
         if not isinstance(obj, Mapping):
             break
