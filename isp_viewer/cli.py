@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bayer-bits", type=int, default=10)
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     s.add_argument("--reference", help="clean sRGB of the same scene (CycleISP RAW→RGB's colour branch)")
+    s.add_argument("--noise-sigma", type=float, metavar="S", help="noise std in 1/255 units for networks "
+                   "that take a noise level (Kokkinos MMNet), instead of their estimate or default")
     s.add_argument("--simulate-lr", metavar="bicubic:S", help="the input is an HR ground truth: run on its "
                    "MATLAB-bicubic ×1/S copy (S = 2, 3, 4, 8; the LR and cropped HR are written too)")
     s.add_argument("--out", required=True)
@@ -88,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--downscale", type=int, default=0, help="bicubic-downscale inputs by this factor first (SR protocol)")
     s.add_argument("--preset", default="isp", choices=["isp", "sr-y"])
     s.add_argument("--scale", type=int, default=4)
+    s.add_argument("--noise-sigma", type=float, metavar="S", help="noise std in 1/255 units for networks "
+                   "that take a noise level (Kokkinos MMNet), instead of their estimate or default")
     s.add_argument("--out", required=True, help="table.csv (a .tex beside it holds the LaTeX table)")
 
     s = sub.add_parser("compare", help="build a comparison session (.ispv) with one figure, without a window")
@@ -272,17 +276,31 @@ def cmd_process(args: argparse.Namespace) -> int:
     specs = [get_spec(model_id) for model_id in args.model]
     for spec in specs:   # say at once when an input cannot work, before loading any weights
         prepare_input(spec, source)
+    options = _noise_options(args, specs)
     reference = _as_image(args.reference) if args.reference else None
     for i, spec in enumerate(specs):
         weights = args.weights[i] if i < len(args.weights) else None
-        image = run_network(load_network(spec, weights), source, reference=reference, device=device)
-        sidecar = {**image.meta, "weights": image.meta["weights_path"], "input": _input_facts(source),
+        image = run_network(load_network(spec, weights), source, reference=reference, device=device,
+                            options={k: v for k, v in options.items() if k in spec.options})
+        sidecar = {"label": image.label, **image.meta, "weights": image.meta["weights_path"], "input": _input_facts(source),
                    "licence": spec.license}
         png = out_dir / f"{stem}__{spec.id}.png"
         write_image(png, image, bits=16)
         png.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False))
         print(f"{png}  ({image.width}x{image.height}, {sidecar['seconds']:.2f} s on {device})")
     return 0
+
+
+def _noise_options(args: argparse.Namespace, specs) -> dict:
+    """{'noise_sigma': S} when --noise-sigma is given and some named network takes it."""
+    sigma = getattr(args, "noise_sigma", None)
+    if sigma is None:
+        return {}
+    if not 0 <= sigma <= 255:
+        raise InputError(f"--noise-sigma is in 1/255 units and must lie in [0, 255], not {sigma:g}")
+    if not any("noise_sigma" in spec.options for spec in specs):
+        raise InputError("--noise-sigma: none of the named networks takes a noise level")
+    return {"noise_sigma": sigma}
 
 
 def _simulated_lr(source, args: argparse.Namespace, out_dir: Path, stem: str):
@@ -385,8 +403,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError("name at least one --model or --classical method")
     pairs = match_by_name(args.inputs, args.refs)
     conv = _convention(args.preset, args.scale)
+    from isp_viewer.models.registry import get_spec
+
+    options = _noise_options(args, [get_spec(m) for m in args.model])
     table = evaluate_recipe(pairs, recipe, conv, simulate_cfa=args.simulate_cfa, downscale=args.downscale,
-                            progress=lambda done, total: print(f"{done} / {total} images", file=sys.stderr))
+                            progress=lambda done, total: print(f"{done} / {total} images", file=sys.stderr),
+                            options=options)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(table.to_csv())

@@ -411,7 +411,10 @@ class Engine:
         notes: list[str] = []
 
         def infer_with(net: nn.Module, device: str, dtype: torch.dtype):
-            return lambda tile: spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options)
+            extra: dict[str, Any] = {}
+            if spec.reports_progress and not spec.tiling_safe:   # long whole-frame passes report per stage
+                extra["progress"] = lambda fraction: report(0, 1, fraction, max(job.x.shape[:2]))
+            return lambda tile: spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options, **extra)
 
         def fallback(exc: BaseException):
             if state["device"] == "cpu":

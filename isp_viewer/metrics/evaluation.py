@@ -42,8 +42,10 @@ def load_pair(input_path: str | Path, ref_path: str | Path, simulate_cfa: str | 
     return reference, source
 
 
-def run_step(step: tuple[str, str], source, reference: Image | None = None, loaded: dict | None = None) -> Image:
-    """One recipe step on one source; `loaded` caches networks across images."""
+def run_step(step: tuple[str, str], source, reference: Image | None = None, loaded: dict | None = None,
+             options: dict | None = None) -> Image:
+    """One recipe step on one source; `loaded` caches networks across images; `options` (e.g.
+    noise_sigma) go to the networks whose descriptor has them."""
     kind, name = step
     if kind == "classical":
         return classical_demosaic(source, name)
@@ -53,12 +55,29 @@ def run_step(step: tuple[str, str], source, reference: Image | None = None, load
     cache = loaded if loaded is not None else {}
     if name not in cache:
         cache[name] = load_network(get_spec(name))
-    return run_network(cache[name], source, reference=reference)
+    spec = cache[name].spec
+    return run_network(cache[name], source, reference=reference, options=options_for(spec, options))
+
+
+def options_for(spec, options: dict | None) -> dict:
+    return {k: v for k, v in (options or {}).items() if k in spec.options and v is not None}
+
+
+def step_label(step: tuple[str, str], options: dict | None) -> str:
+    """The table's name of a step: the method, with the options that apply to it."""
+    kind, name = step
+    if kind != "network" or not options:
+        return name
+    from isp_viewer.models.adapters import option_label
+    from isp_viewer.models.registry import get_spec
+
+    return option_label(name, options_for(get_spec(name), options))
 
 
 def evaluate_recipe(pairs: Sequence[tuple[str, Path, Path]], recipe: Recipe, conv: Convention, *,
                     simulate_cfa: str | None = None, downscale: int = 0,
-                    progress: Callable[[int, int], None] | None = None, cancel=None) -> MetricTable:
+                    progress: Callable[[int, int], None] | None = None, cancel=None,
+                    options: dict | None = None) -> MetricTable:
     """Every recipe method on every (stem, input, reference) pair, scored under `conv`."""
     loaded: dict = {}
     records = []
@@ -66,7 +85,8 @@ def evaluate_recipe(pairs: Sequence[tuple[str, Path, Path]], recipe: Recipe, con
         if cancel is not None and cancel.is_set():
             raise CancelledError()
         reference, source = load_pair(input_path, ref_path, simulate_cfa, downscale)
-        outputs = {name: run_step((kind, name), source, reference, loaded).rgb() for kind, name in recipe}
+        outputs = {step_label((kind, name), options): run_step((kind, name), source, reference, loaded, options).rgb()
+                   for kind, name in recipe}
         records.append((stem, reference.rgb(), outputs))
         if progress is not None:
             progress(k + 1, len(pairs))

@@ -85,8 +85,14 @@ def run_full_frame(spec: ModelSpec, net: torch.nn.Module, source: Source, device
     return spec.infer(net, x, cfa=cfa, device=device, dtype=dtype, **{**spec.options, **options})
 
 
+def option_label(name: str, options: dict) -> str:
+    """A result's label with the options the user set, e.g. "... (σ=5/255)"."""
+    parts = [f"σ={v:g}/255" if k == "noise_sigma" else f"{k}={v}" for k, v in options.items() if v is not None]
+    return f"{name} ({', '.join(parts)})" if parts else name
+
+
 def run_network(loaded, source: Source, *, reference: Image | None = None, device: str = "cpu",
-                dtype: torch.dtype = torch.float32, label: str | None = None) -> Image:
+                dtype: torch.dtype = torch.float32, label: str | None = None, options: dict | None = None) -> Image:
     """Full-frame run of a loaded network (with its companions and reference) as a finished Image.
 
     meta holds what a sidecar or a session needs: model, weights path and sha256, device, dtype,
@@ -97,10 +103,13 @@ def run_network(loaded, source: Source, *, reference: Image | None = None, devic
 
     spec = loaded.spec
     t0 = time.perf_counter()
+    options = dict(options or {})   # user-set infer options (noise_sigma), over the descriptor's defaults
     out = run_full_frame(spec, loaded.net, source, device=device, dtype=dtype, **loaded.infer_options(),
-                         **reference_option(spec, reference, source))
+                         **reference_option(spec, reference, source), **options)
     seconds = time.perf_counter() - t0
     meta = {"method": "network", "model": spec.id, "model_name": spec.name, "weights_path": loaded.weights_path,
             "weights_sha256": loaded.weights_sha256, "device": str(device),
             "dtype": str(dtype).removeprefix("torch."), "seconds": round(seconds, 3)}
-    return finish_output(spec, out, source, label or spec.name, meta)
+    if options:
+        meta["options"] = options
+    return finish_output(spec, out, source, label or option_label(spec.name, options), meta)

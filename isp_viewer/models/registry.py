@@ -12,11 +12,11 @@ from torch import nn
 
 from isp_viewer.core.errors import ModelError, WeightsError
 from isp_viewer.models.loading import WEIGHT_SUFFIXES, load_strict, read_checkpoint, sha256_of_file
-from isp_viewer.models.nets import cycleisp, demosaicnet, pynet, pynet_ca, sgnet, srgan, uhdfour
+from isp_viewer.models.nets import cycleisp, demosaicnet, kokkinos, pynet, pynet_ca, sgnet, srgan, uhdfour
 from isp_viewer.models.spec import ModelSpec
 
 # One line per network module; each module lists its variants in SPECS.
-NETWORK_MODULES = (demosaicnet, pynet, pynet_ca, cycleisp, sgnet, uhdfour, srgan)
+NETWORK_MODULES = (demosaicnet, kokkinos, pynet, pynet_ca, cycleisp, sgnet, uhdfour, srgan)
 
 
 @lru_cache(maxsize=1)
@@ -80,9 +80,15 @@ def find_weights(spec: ModelSpec) -> Path | None:
 
 def expected_sha256(spec: ModelSpec, path: Path) -> str | None:
     for wf in spec.weights:
-        if path.name in wf.names and wf.sha256:
+        if any(names_file(name, path) for name in wf.names) and wf.sha256:
             return wf.sha256
     return None
+
+
+def names_file(name: str, path: Path) -> bool:
+    """A published name is a file name or, where releases share one ("bayer/model_best.pth"),
+    the end of a path."""
+    return path.name == name or Path(path).as_posix().endswith("/" + name.lstrip("/"))
 
 
 @dataclass(frozen=True)
@@ -147,4 +153,8 @@ def detect_checkpoint(path: str | Path) -> list[ModelSpec]:
         want = {k: s for k, s in _shapes(spec.id).items() if not k.endswith("num_batches_tracked")}
         if want == got:
             matches.append(spec)
+    if len(matches) > 1 and path.is_file():   # variants with one architecture: the published hash decides
+        digest = sha256_of_file(path)
+        known = [s for s in matches if digest in {wf.sha256 for wf in s.weights}]
+        matches = known or matches
     return matches

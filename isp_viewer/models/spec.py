@@ -73,3 +73,4 @@ class ModelSpec:
     options: dict = field(default_factory=dict)  # default keyword options for infer
     companions: tuple[Companion, ...] = ()
     needs_reference: bool = False        # infer takes reference_rgb: a clean sRGB of the same scene
+    reports_progress: bool = False       # infer takes progress(fraction): whole-frame runs report within a pass

@@ -16,6 +16,7 @@ EXPECTED_IDS = {
     "pynet", "pynet_ca", "cycleisp_denoise_raw", "cycleisp_denoise_rgb", "cycleisp_rgb2raw", "cycleisp_raw2rgb",
     "sgnet", "uhdfour_uhd", "uhdfour_lol", "srgan_lornatang_x4", "srgan_leftthomas_x2", "srgan_leftthomas_x4",
     "srgan_leftthomas_x8", "demosaicnet_bayer", "demosaicnet_xtrans",
+    "kokkinos_bayer", "kokkinos_bayer_noisy", "kokkinos_xtrans",
 }
 
 
