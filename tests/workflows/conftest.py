@@ -1,0 +1,105 @@
+"""Fixtures for workflow tests: the real main window, driven only by input events.
+
+- `main_window`: a MainWindow shown at WINDOW_SIZE offscreen, settings and studies in tmp_path.
+- `shots`: saves PNG screenshots into $ISPV_SHOTS/<test> (else /tmp/ispv-shots/<test>), numbered.
+- `pane_point`, `click_image`, `drag_image`, `hover_image`: input events at image (reference-grid)
+  coordinates inside a pane.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
+
+from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+WINDOW_SIZE = (1600, 1000)
+SHOTS_ROOT = Path(os.environ.get("ISPV_SHOTS", "/tmp/ispv-shots"))
+
+
+@pytest.fixture
+def main_window(qtbot, tmp_path, monkeypatch):
+    import pyqtgraph as pg
+
+    from isp_viewer.ui.main_window import MainWindow
+
+    monkeypatch.setenv("HOME", str(tmp_path))   # QSettings (recent files) stay out of the user's home
+    monkeypatch.setenv("ISPV_STUDY_DB", str(tmp_path / "study.sqlite"))
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.showNormal()
+    win.resize(*WINDOW_SIZE)
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    yield win
+    win.bridge.shutdown()
+    win.close()
+
+
+class Screenshots:
+    """shots(widget, "name") -> folder/NN_name.png (the widget as it is drawn now)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.count = folder, 0
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+
+    def __call__(self, widget: QWidget, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}_{name}.png"
+        QApplication.processEvents()
+        assert widget.grab().save(str(path)), path
+        return path
+
+
+@pytest.fixture
+def shots(request) -> Screenshots:
+    return Screenshots(SHOTS_ROOT / request.node.name)
+
+
+def pane_point(pane, x: float, y: float) -> QPoint:
+    """Widget coordinates (in pane.view_widget) of image point (x, y) on the reference grid."""
+    scene = pane.view.mapViewToScene(QPointF(x, y))
+    return pane.view_widget.mapFromScene(scene)
+
+
+def hover_image(pane, x: float, y: float) -> None:
+    QTest.mouseMove(pane.view_widget.viewport(), pane_point(pane, x, y))
+    QApplication.processEvents()
+
+
+def click_image(pane, x: float, y: float, button=Qt.MouseButton.LeftButton) -> None:
+    target = pane.view_widget.viewport()
+    pos = pane_point(pane, x, y)
+    QTest.mouseMove(target, pos)
+    QTest.mouseClick(target, button, Qt.KeyboardModifier.NoModifier, pos)
+    QApplication.processEvents()
+
+
+def drag_image(pane, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+    """Press at image point `start`, move in steps, release at `end` (left button)."""
+    target = pane.view_widget.viewport()
+    a, b = pane_point(pane, *start), pane_point(pane, *end)
+    QTest.mouseMove(target, a)
+    QTest.mousePress(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for i in range(1, steps + 1):
+        p = QPoint(a.x() + (b.x() - a.x()) * i // steps, a.y() + (b.y() - a.y()) * i // steps)
+        QTest.mouseMove(target, p)
+        QApplication.processEvents()
+    QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+    QApplication.processEvents()
+
+
+def shown_pixel(pane, x: float, y: float):
+    """The colour (r, g, b) the pane draws at image point (x, y), read from pane.grab()."""
+    pos = pane.view_widget.mapTo(pane, pane_point(pane, x, y))
+    colour = pane.grab().toImage().pixelColor(pos)
+    return colour.red(), colour.green(), colour.blue()
