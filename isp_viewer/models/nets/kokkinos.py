@@ -38,7 +38,7 @@ BLOCK = 512                          # upstream notebook's block side (Bayer)
 BLOCK_MARGIN = 8                     # its reflect margin per side
 XTRANS_BLOCK, XTRANS_MARGIN = 510, 12  # multiples of the 6x6 cell, so blocks keep the anchor
 MIN_REMAINDER = 32                   # a last block thinner than this joins its neighbour
-WHOLE_FRAME_MAX_PIXELS = 4_000_000   # frame="auto": whole frame up to this (about 2.5 GB peak on CPU)
+WHOLE_FRAME_MAX_PIXELS = 2_000_000   # frame="auto": whole frame up to this (measured: +1.8 GB per MP on CPU)
 FRAMES = ("auto", "whole", "blocks")
 PAPER = ("Kokkinos, Lefkimmiatis, Deep Image Demosaicking using a Cascade of Convolutional Residual "
          "Denoising Networks, ECCV 2018; Iterative Joint Image Demosaicking and Denoising using a "
@@ -213,6 +213,7 @@ def infer_kokkinos(net: nn.Module, x: np.ndarray, *, cfa: str | None = None, dev
     WMAD estimate when estimate_noise, else upstream's L = 1). frame: "whole" (one pass), "blocks"
     (upstream's notebook: 512x512 blocks, 8 px reflect margins, each its own L2 radius and noise
     estimate), "auto" (whole up to WHOLE_FRAME_MAX_PIXELS). progress(fraction) after each stage.
+    xtrans, init, estimate_noise are bound per variant in SPECS; labelling: see kokkinos_cfa.
     """
     if frame not in FRAMES:
         raise ModelError(f"frame must be one of {FRAMES}, not {frame!r}")
@@ -257,7 +258,7 @@ _COMMON = dict(
     paper=PAPER, license="MIT", non_commercial=False, reports_progress=True,
 )
 _FRAME_NOTE = ("The L2 projection's radius depends on the whole image size, so tiles differ from a whole "
-               "frame: it runs whole up to 4 MP and in upstream's block mode (512x512 blocks, 8 px "
+               "frame: it runs whole up to 2 MP (it needs about 1.8 GB per MP) and in upstream's block mode (512x512 blocks, 8 px "
                "reflect margins; option frame=whole|blocks|auto) above. Progress per stage, cancel between "
                "layers. CPU cost is high (measured in bench/inference.py). Values [0,255] inside; trained on "
                "sRGB-encoded mosaics (MSR dataset).")
