@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import cv2
-import flip_evaluator
 import numpy as np
 
 from isp_viewer.core.errors import InputError
@@ -168,6 +167,8 @@ def _ssim_map(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _flip_map(x: np.ndarray, y: np.ndarray, srgb: bool) -> np.ndarray:
+    import flip_evaluator   # loaded on first use, like the other optional metrics libraries
+
     def rgb(a: np.ndarray) -> np.ndarray:
         a = np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a
         return np.ascontiguousarray(np.clip(a, 0.0, 1.0), dtype=np.float32)

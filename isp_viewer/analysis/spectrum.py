@@ -18,7 +18,6 @@ from typing import Union
 
 import cv2
 import numpy as np
-import scipy.fft
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
@@ -55,6 +54,8 @@ def fft_view(image: ArrayLike, channel: ChannelSpec = "luminance", region: Regio
     Uses a real FFT (scipy.fft.rfft2, float32, all cores) and fills the other half of the
     plane from Hermitian symmetry: |F(-k)| = |F(k)| and arg F(-k) = -arg F(k).
     """
+    import scipy.fft   # loaded on first use: the window opens without scipy
+
     plane, name = _plane(image, channel, region)
     h, w = plane.shape
     spec = scipy.fft.rfft2(_windowed(plane), workers=_workers())
@@ -78,6 +79,8 @@ def radial_power_spectrum(image: ArrayLike, channel: ChannelSpec = "luminance",
     Bins of equal width cover radii [0, 0.5] (corner frequencies beyond Nyquist are left
     out); `n_bins` defaults to min(H, W) // 2. Empty bins are dropped.
     """
+    import scipy.fft
+
     plane, _ = _plane(image, channel, region)
     h, w = plane.shape
     if min(h, w) < 4:
@@ -125,6 +128,8 @@ def swap_amplitude_phase(a: ArrayLike, b: ArrayLike, region: Region | None = Non
 
 
 def _swap_plane(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import scipy.fft
+
     h, w = x.shape
     # float64 so that swapping back is exact to float32 precision.
     fa = scipy.fft.rfft2(x.astype(np.float64), workers=_workers())

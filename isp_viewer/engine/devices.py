@@ -9,11 +9,12 @@ fake one (e.g. "CUDA present") without a GPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
-import torch
+from typing import TYPE_CHECKING, Callable
 
 from isp_viewer.models.spec import ModelSpec
+
+if TYPE_CHECKING:   # torch loads on first use: the window and `isp-viewer info` never need it
+    import torch
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ DeviceProbe = Callable[[], DeviceInfo]
 
 
 def probe_devices() -> DeviceInfo:
+    import torch
+
     cuda = torch.cuda.is_available()
     name, bf16 = "", False
     if cuda:
@@ -70,6 +73,8 @@ def choose_device(request: str, info: DeviceInfo) -> tuple[str, str]:
 
 def choose_precision(request: str, device: str, spec: ModelSpec, info: DeviceInfo) -> tuple[torch.dtype, str]:
     """(dtype, reason): fp16/bf16 only on a GPU and only where the descriptor allows it."""
+    import torch
+
     if device == "cpu":
         if request in ("fp16", "bf16"):
             return torch.float32, f"{request} requested but the CPU runs fp32"
@@ -102,6 +107,8 @@ def choose_placement(spec: ModelSpec, device_request: str, precision_request: st
 
 def is_out_of_memory(exc: BaseException) -> bool:
     """torch's OutOfMemoryError, or a RuntimeError whose message says memory ran out (MPS, CPU)."""
+    import torch
+
     oom_type = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
     if isinstance(exc, oom_type):
         return True
@@ -113,6 +120,8 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def release_memory(device: str) -> None:
     """Give cached GPU blocks back after an out-of-memory so the retry sees them."""
+    import torch
+
     if device == "cuda" and torch.cuda.is_available():
         torch.cuda.empty_cache()
     elif device == "mps" and hasattr(torch, "mps") and getattr(torch.backends, "mps", None) \

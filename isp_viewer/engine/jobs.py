@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import torch
 
 DEVICE_REQUESTS = ("auto", "cuda", "mps", "cpu")
 PRECISION_REQUESTS = ("auto", "fp32", "fp16", "bf16")
@@ -58,9 +58,10 @@ def fingerprint(value: Any) -> Any:
         return {str(k): fingerprint(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, np.ndarray):
         return {"ndarray": hash_input(value), "dtype": value.dtype.str}
-    if isinstance(value, torch.Tensor):
+    torch = sys.modules.get("torch")   # a tensor or module exists only once torch is loaded
+    if torch is not None and isinstance(value, torch.Tensor):
         return {"tensor": hash_input(value.detach().cpu().contiguous().numpy())}
-    if isinstance(value, torch.nn.Module):
+    if torch is not None and isinstance(value, torch.nn.Module):
         h = hashlib.sha256(type(value).__qualname__.encode())
         for name, tensor in value.state_dict().items():
             h.update(name.encode())

@@ -9,7 +9,6 @@ HxW in [0, 1], 0 meaning no perceived difference; its mean is the number papers 
 from __future__ import annotations
 
 import numpy as np
-import flip_evaluator
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
@@ -26,6 +25,8 @@ def flip(test: ArrayLike, reference: ArrayLike, region: Region | None = None,
     repeated to RGB and values are clipped to [0, 1] (LDR-FLIP's domain). Scene-linear
     `Image`s are passed as linear, everything else as sRGB-encoded.
     """
+    import flip_evaluator   # loaded on first use: importing the metrics package stays cheap
+
     if ppd is not None and not ppd > 0:
         raise InputError(f"FLIP needs a positive pixels-per-degree value, got {ppd}")
     x = _rgb(crop_region(as_unit_array(test, "test image"), region, "test image"))

@@ -16,12 +16,13 @@ import re
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Mapping
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Mapping
 
 from isp_viewer.core.errors import WeightsError
+
+if TYPE_CHECKING:   # torch loads when a checkpoint is read; hashing a file (sessions) needs none
+    import torch
+    from torch import nn
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".pth.tar", ".ckpt", ".safetensors", ".tar", ".bin")
 CONTAINER_KEYS = ("state_dict", "params_ema", "params", "model", "net", "generator", "netG")
@@ -74,6 +75,8 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _read_torch(path: Path) -> object:
+    import torch
+
     try:
         with warnings.catch_warnings():  # e.g. "pickle protocol 4": informational, not for users
             warnings.simplefilter("ignore", UserWarning)
@@ -98,6 +101,8 @@ def _first_line(exc: BaseException) -> str:
 
 def unwrap_container(obj: object, name: str = "checkpoint") -> dict[str, torch.Tensor]:
     """Find the state_dict inside common containers ({'state_dict': ...}, {'params_ema': ...}, ...)."""
+    import torch
+
     # Some releases save a list [state_dict, hyper-parameters...] (Kokkinos: [sd, max_iter, depth]).
     if isinstance(obj, (list, tuple)) and obj and isinstance(obj[0], Mapping):
         obj = obj[0]
@@ -146,6 +151,8 @@ def describe_mismatch(expected: Mapping[str, tuple], got: Mapping[str, torch.Ten
 
 def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = "checkpoint") -> nn.Module:
     """Load with strict=True after checking keys and shapes, so a mismatch reads well."""
+    import torch
+
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     # Pre-0.4.1 files have no BatchNorm counters; torch fills them in (strict load passes).
     got = dict(state_dict)

@@ -12,9 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-import choix
 import numpy as np
-from scipy import stats
 
 from isp_viewer.study.design import Protocol, ReferenceMode, StudyDesign
 from isp_viewer.study.store import RatingRecord
@@ -90,6 +88,8 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
         return float("nan"), float("nan"), float("nan")
     if v.size == 1:
         return float(v[0]), float("nan"), float("nan")
+    from scipy import stats   # seconds to import: loaded when a study is analysed, not with the window
+
     sd = float(v.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2.0, v.size - 1) * sd / np.sqrt(v.size))
     return float(v.mean()), sd, half
@@ -214,6 +214,8 @@ def bradley_terry(matrix: np.ndarray, alpha: float = 0.01) -> np.ndarray:
     """Bradley-Terry log-strengths (mean 0; P(i beats j) = 1 / (1 + exp(s_j - s_i))) by choix's
     iterative Luce spectral ranking on the dense count matrix. alpha: choix's regularisation (added
     to the Markov chain's transition rates), which keeps a never-beaten method finite."""
+    import choix   # pulls in scipy.stats: loaded on first use
+
     n = matrix.shape[0]
     if not np.any(matrix):
         return np.zeros(n)
@@ -229,6 +231,8 @@ def thurstone_case_v(matrix: np.ndarray) -> np.ndarray:
     keeps unanimous pairs finite); the scale is the least-squares fit of s_i - s_j = z_ij, which for
     a complete balanced design is Mosteller's row mean of z. Pairs never compared are left out.
     """
+    from scipy import stats
+
     n = matrix.shape[0]
     rows, target = [], []
     for i in range(n):

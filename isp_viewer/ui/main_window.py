@@ -18,7 +18,8 @@ from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
 from isp_viewer.core.session import PaneItem, Session
 from isp_viewer.io.raw import DEMOSAIC_ALGORITHMS, LibRawOptions, RawMosaic
-from isp_viewer.metrics.evaluation import evaluate_recipe, load_pair
+from isp_viewer.matrix import evaluate_recipe
+from isp_viewer.metrics.evaluation import load_pair
 from isp_viewer.core.region import Region
 from isp_viewer.ui import analysis_jobs, methods
 from isp_viewer.ui.analysis_panel import AnalysisPanel
@@ -120,8 +121,6 @@ class MainWindow(QMainWindow):
         """Networks (through the engine: tiled, cancellable, cached) and LibRaw/classical baselines."""
         from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout
 
-        from isp_viewer.ui.model_panel import ModelPanel
-
         host = QWidget()
         layout = QVBoxLayout(host)
         box = QGroupBox("Baselines")
@@ -139,11 +138,13 @@ class MainWindow(QMainWindow):
         row.addWidget(run_baselines)
         grid.addLayout(row, len(names) // 3 + 1, 0, 1, 3)
         layout.addWidget(box)
-        self.models = ModelPanel(source_provider=self.current_source)
-        self.models.run_button.clicked.connect(self.run_checked_baselines)
-        self.models.result_ready.connect(self._network_result)
-        self.models.job_failed.connect(lambda mid, msg: self.statusBar().showMessage(f"{mid}: {msg}", 10000))
-        layout.addWidget(self.models, 1)
+        # The network panel imports torch (seconds): a placeholder holds its place until first use
+        # or until load_models_in_background() has imported it on a worker (see app.py).
+        self._models = None
+        self._models_layout = layout
+        self._models_placeholder = QLabel("Loading the network list…")
+        self._models_placeholder.setAlignment(Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._models_placeholder, 1)
         from isp_viewer.ui import sr_tools
 
         self.sr_tools = sr_tools.install(self, layout)
@@ -151,6 +152,34 @@ class MainWindow(QMainWindow):
         dock.setObjectName("models")
         dock.setWidget(host)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+    @property
+    def models(self):
+        """The network panel (ui.model_panel.ModelPanel), built here on first use."""
+        if self._models is None:
+            from isp_viewer.ui.model_panel import ModelPanel
+
+            panel = ModelPanel(source_provider=self.current_source)
+            panel.run_button.clicked.connect(self.run_checked_baselines)
+            panel.result_ready.connect(self._network_result)
+            panel.job_failed.connect(lambda mid, msg: self.statusBar().showMessage(f"{mid}: {msg}", 10000))
+            self._models_layout.replaceWidget(self._models_placeholder, panel)
+            self._models_placeholder.deleteLater()
+            self._models = panel
+            if (source := self.current_source()) is not None:
+                panel.set_source(source)
+        return self._models
+
+    def load_models_in_background(self) -> None:
+        """Import the network panel and torch on a worker, then build the panel on the GUI thread."""
+        import importlib
+
+        self.bridge.submit(lambda: importlib.import_module("isp_viewer.ui.model_panel"),
+                           lambda _module: None if self.bridge.closed else self.models)
+
+    def _set_models_source(self, source) -> None:
+        if self._models is not None:   # otherwise the panel takes current_source() when it is built
+            self._models.set_source(source)
 
     def run_checked_baselines(self) -> list[int]:
         """Add a pane for every ticked baseline (LibRaw on camera RAW, classical on any mosaic)."""
@@ -274,26 +303,50 @@ class MainWindow(QMainWindow):
 
     def open_files(self, paths: list[str]) -> None:
         for path in paths[: MAX_PANES]:
-            self._remember_recent(path)
             item = self.session.add_item(Path(path).name, source_path=str(path), method={"kind": "default"})
-            self.bridge.submit(lambda p=path: methods.quick_preview_or_none(p),
-                               lambda preview, i=item.id: self._show_preview(i, preview))
-            self.bridge.submit(lambda p=path: methods.open_and_render(p),
-                               lambda res, i=item.id: self._opened(i, res),
-                               lambda err, i=item.id: self._failed(i, err))
+            self._open_preview_first(str(path), item.id)
+            self._remember_recent(path)
+
+    def _open_preview_first(self, path: str, item_id: int) -> None:
+        """The quick preview on screen first, then the full decode: run side by side on a small
+        machine they slow each other down, and the first pixels are what the user waits for."""
+        def decode(_preview_failed=None) -> None:
+            self.bridge.submit(lambda: methods.open_and_render(path), lambda res: self._opened(item_id, res),
+                               lambda err: self._failed(item_id, err))
+
+        def preview_ready(preview) -> None:
+            self._show_preview(item_id, preview)
+            decode()
+
+        self.bridge.submit(lambda: methods.quick_preview_or_none(path), preview_ready, decode)
 
     def open_demo(self) -> None:
         """A comparison with known ground truth: a bundled photo, mosaicked, demosaicked."""
         ref_item = self.session.add_item("Demo reference (ground truth)", method={"kind": "demo"})
-        self.bridge.submit(methods.demo_source, lambda res: self._demo_ready(ref_item.id, res),
+        exposure = self.exposure
+
+        def load():
+            reference, mosaic = methods.demo_source()
+            return reference, mosaic, reference.to_display(exposure, None)
+
+        self.bridge.submit(load, lambda res: self._demo_ready(ref_item.id, res),
                            lambda err: self._failed(ref_item.id, err))
 
     def _demo_ready(self, ref_id: int, result) -> None:
-        reference, mosaic = result
+        reference, mosaic, display = result
+        if (pane := self.panes.get(ref_id)) is not None:
+            pane.set_display(display, (reference.width, reference.height))   # the ground truth's pixels first
         self.session.sources[mosaic.path] = mosaic
-        self.models.set_source(mosaic)
+        self._set_models_source(mosaic)
         self._set_ready(ref_id, reference, f"Reference: {Path(reference.source).name} (ground truth)")
         self.session.set_reference(ref_id)
+        # The baselines and the network start after that paint: their imports (colour, torch) take
+        # seconds of the workers' time and would hold up the ground truth's first frame.
+        QTimer.singleShot(0, lambda: self._start_demo_methods(mosaic))
+
+    def _start_demo_methods(self, mosaic: RawMosaic) -> None:
+        if self.bridge.closed:
+            return
         for algo in ("bilinear", "malvar", "menon"):
             self.add_classical(algo, mosaic)
         self.add_network("demosaicnet_bayer", mosaic)
@@ -312,7 +365,7 @@ class MainWindow(QMainWindow):
     def _opened(self, item_id: int, result) -> None:
         source, image, label = result
         self.session.sources[image.source or self.session.items[item_id].source_path] = source
-        self.models.set_source(source)
+        self._set_models_source(source)
         self._set_ready(item_id, image, label)
 
     def _set_ready(self, item_id: int, image: Image, label: str) -> None:
@@ -382,7 +435,7 @@ class MainWindow(QMainWindow):
         def ready(result, ref_id=ref_item.id):
             reference, source = result
             self.session.sources[str(input_path)] = source
-            self.models.set_source(source)
+            self._set_models_source(source)
             self._set_ready(ref_id, reference, f"{stem} · reference")
             self.session.set_reference(ref_id)
             for kind, name in ds["recipe"]:
@@ -975,7 +1028,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.bridge.shutdown()
-        self.models.shutdown()
+        if self._models is not None:
+            self._models.shutdown()
         if getattr(self, "autosaver", None) is not None:
             self.autosaver.flush()
         super().closeEvent(event)

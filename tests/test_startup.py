@@ -1,0 +1,103 @@
+"""Starting like a viewer: nothing heavy is imported before the window is up or by light CLI
+commands, and a machine without a display gets one line and exit code 2 instead of Qt's abort.
+
+Each check runs in a fresh interpreter, because this test session has long imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# Libraries that take seconds to import (torch alone 2-5 s here): none may delay the first paint.
+HEAVY = ("torch", "scipy", "choix", "matplotlib", "pptx", "flip_evaluator", "colour_demosaicing", "colour")
+
+LOADED = f"import json, sys; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+
+
+def run_python(code: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=timeout,
+                          cwd=str(REPO), env=env if env is not None else {**os.environ})
+
+
+def loaded_modules(proc: subprocess.CompletedProcess) -> list[str]:
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_window_shown_without_heavy_modules(tmp_path):
+    pytest.importorskip("PySide6", reason="the window needs PySide6")
+    code = (
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from isp_viewer.app import start\n"
+        "app, window = start([])\n"           # the real start-up: window shown, demo requested
+        "app.processEvents()\n"
+        "assert window.isVisible()\n"
+        + LOADED
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "ISPV_STUDY_DB": str(tmp_path / "study.sqlite")}
+    assert loaded_modules(run_python(code, env)) == []
+
+
+def test_info_imports_no_heavy_module(tmp_path):
+    import numpy as np
+
+    from isp_viewer.core.image import Image
+    from isp_viewer.io.images import write_image
+
+    path = tmp_path / "grey.png"
+    write_image(path, Image(np.full((8, 8, 3), 0.5, np.float32)), bits=8)
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from isp_viewer.cli import main\n"
+        "out = io.StringIO()\n"
+        f"with contextlib.redirect_stdout(out):\n    rc = main(['info', {str(path)!r}])\n"
+        "assert rc == 0 and json.loads(out.getvalue())['path'].endswith('grey.png'), out.getvalue()\n"
+        + LOADED
+    )
+    assert loaded_modules(run_python(code)) == []
+
+
+def test_engine_and_study_packages_import_light():
+    code = "import isp_viewer.engine, isp_viewer.engine.devices, isp_viewer.study.analysis, isp_viewer.metrics, " \
+           "isp_viewer.analysis, isp_viewer.export, isp_viewer.models.loading\n" + LOADED
+    assert loaded_modules(run_python(code)) == []
+
+
+def test_engine_names_still_resolve_on_use():
+    from isp_viewer import engine
+
+    assert engine.Engine.__name__ == "Engine"
+    assert engine.choose_placement is engine.devices.choose_placement
+    with pytest.raises(AttributeError):
+        engine.NoSuchThing  # noqa: B018
+
+
+def test_no_display_prints_one_line_and_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(QT_QPA_PLATFORM="xcb", HOME=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "isp_viewer"], check=False, capture_output=True, text=True, timeout=60,
+                          cwd=str(REPO), env=env)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "DISPLAY" in lines[0] and "offscreen" in lines[0]
+    assert proc.stdout == ""
+
+
+def test_display_problem_cases():
+    from isp_viewer.app import display_problem
+
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({}, "darwin") is None
+    assert "WAYLAND_DISPLAY" in display_problem({"QT_QPA_PLATFORM": "wayland", "DISPLAY": ":0"}, "linux")
+    assert "neither DISPLAY nor WAYLAND_DISPLAY" in display_problem({}, "linux")
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
