@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -64,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"], help="the input is a packed Bayer frame (1-channel PNG, or .npy/.npz)")
     s.add_argument("--bayer-bits", type=int, default=10)
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    s.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
+                   help="half precision only where the network allows it, on a GPU")
+    s.add_argument("--tile", type=int, help="tile side in input pixels (default: the device's; whole-frame "
+                   "networks ignore it)")
     s.add_argument("--reference", help="clean sRGB of the same scene (CycleISP RAW→RGB's colour branch)")
     s.add_argument("--noise-sigma", type=float, metavar="S", help="noise std in 1/255 units for networks "
                    "that take a noise level (Kokkinos MMNet), instead of their estimate or default")
@@ -261,11 +266,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
 def cmd_process(args: argparse.Namespace) -> int:
     from isp_viewer.io.images import write_image
     from isp_viewer.io.open import open_any
-    from isp_viewer.models.adapters import prepare_input, run_network
-    from isp_viewer.models.registry import get_spec, load_network
+    from isp_viewer.engine.run import run_through_engine
+    from isp_viewer.models.adapters import prepare_input
+    from isp_viewer.models.registry import get_spec
 
     if args.weights and len(args.weights) > len(args.model):
         raise InputError("more --weights than --model options")
+    if args.tile is not None and args.tile < 1:
+        raise InputError(f"--tile must be a positive number of pixels, not {args.tile}")
     source = open_any(args.input, simulate_cfa=args.simulate_cfa, bayer_cfa=args.bayer_cfa, bayer_bits=args.bayer_bits)
     device = _pick_device(args.device)
     out_dir = Path(args.out)
@@ -280,15 +288,39 @@ def cmd_process(args: argparse.Namespace) -> int:
     reference = _as_image(args.reference) if args.reference else None
     for i, spec in enumerate(specs):
         weights = args.weights[i] if i < len(args.weights) else None
-        image = run_network(load_network(spec, weights), source, reference=reference, device=device,
-                            options={k: v for k, v in options.items() if k in spec.options})
+        with _progress_bar(spec.name) as report:
+            image = run_through_engine(spec, weights, source, reference=reference, device=device,
+                                       precision=args.precision, tile=args.tile, progress=report,
+                                       options={k: v for k, v in options.items() if k in spec.options})
         sidecar = {"label": image.label, **image.meta, "weights": image.meta["weights_path"], "input": _input_facts(source),
                    "licence": spec.license}
         png = out_dir / f"{stem}__{spec.id}.png"
         write_image(png, image, bits=16)
         png.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False))
-        print(f"{png}  ({image.width}x{image.height}, {sidecar['seconds']:.2f} s on {device})")
+        how = "from the result cache" if sidecar["from_cache"] else f"{sidecar['seconds']:.2f} s on {sidecar['device']}"
+        print(f"{png}  ({image.width}x{image.height}, {how}, {sidecar['tiles']} tile(s))")
     return 0
+
+
+@contextmanager
+def _progress_bar(name: str):
+    """An engine progress callback drawing a bar on stderr when it is a terminal (else silent)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    # delay: quick runs (and cache hits) never draw a bar
+    bar = tqdm(total=100, desc=name, unit="%", file=sys.stderr, delay=1.0, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def report(p) -> None:   # the engine's worker thread
+        bar.update(round(100 * p.fraction) - bar.n)
+
+    try:
+        yield report
+    finally:
+        bar.close()
 
 
 def _noise_options(args: argparse.Namespace, specs) -> dict:

@@ -39,10 +39,11 @@ def convention_from_dict(d: Mapping[str, Any]) -> Convention:
 class SessionImageProvider:
     """Runs LibRaw, classical demosaicking and networks for a session's methods (see export_figure)."""
 
-    def __init__(self, doc: SessionDoc, base_dir: str | os.PathLike, device: str = "cpu") -> None:
+    def __init__(self, doc: SessionDoc, base_dir: str | os.PathLike, device: str = "cpu", engine=None) -> None:
         self.doc = doc
         self.base_dir = Path(base_dir)
         self.device = device
+        self.engine = engine   # None: the process's shared engine (isp_viewer.engine.run.shared_engine)
         self._images: dict[str, Image] = {}
 
     # -- inputs -------------------------------------------------------------------------------
@@ -110,17 +111,22 @@ class SessionImageProvider:
         raise InputError(f"unsupported method kind {getattr(options, 'kind', options)!r}")
 
     def _network(self, options: NetworkOptions) -> Image:
-        from isp_viewer.models.adapters import run_network
-        from isp_viewer.models.registry import get_spec, load_network
+        from isp_viewer.engine.run import run_through_engine
+        from isp_viewer.models.loading import sha256_of_file
+        from isp_viewer.models.registry import find_weights, get_spec
 
         spec = get_spec(options.model_id)
-        weights = resolve_path(options.weights_path, self.base_dir) if options.weights_path else None
-        loaded = load_network(spec, weights)
-        if options.weights_sha256 and loaded.weights_sha256 != options.weights_sha256:
-            raise InputError(f"{spec.id}: weights changed since the session was saved "
-                             f"(sha256 {loaded.weights_sha256[:12]}… ≠ {options.weights_sha256[:12]}…)")
+        weights = resolve_path(options.weights_path, self.base_dir) if options.weights_path else find_weights(spec)
+        if options.weights_sha256 and weights is not None and Path(weights).is_file():
+            found = sha256_of_file(weights)
+            if found != options.weights_sha256:
+                raise InputError(f"{spec.id}: weights changed since the session was saved "
+                                 f"(sha256 {found[:12]}… ≠ {options.weights_sha256[:12]}…)")
         reference = self.input_image(self.doc.reference) if self.doc.reference else None
-        return run_network(loaded, self.source, reference=reference, device=self.device)
+        settings = dict(options.engine or {})
+        return run_through_engine(spec, weights, self.source, reference=reference, device=self.device,
+                                  precision=str(settings.get("precision", "auto")),
+                                  tile=settings.get("tile_size"), engine=self.engine)
 
     def caption(self, method_id: str, metrics: str, convention: Mapping[str, Any]) -> str | None:
         """'PSNR 41.23 dB · SSIM 0.9812' against the session's reference input (None without one)."""
