@@ -252,8 +252,10 @@ def short_licence(text: str) -> str:
 
 @command("detect")
 def cmd_detect(args: argparse.Namespace) -> int:
+    from isp_viewer.io.checks import check_input_file
     from isp_viewer.models.registry import detect_checkpoint
 
+    check_input_file(Path(args.file))   # missing / folder / empty: the same words as for images
     matches = detect_checkpoint(args.file)
     if not matches:
         raise InputError(f"{Path(args.file).name}: its keys and shapes match none of the known networks")
@@ -467,9 +469,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from isp_viewer.export.figure_export import export_figure, format_for
     from isp_viewer.export.provider import SessionImageProvider
     from isp_viewer.export.session_file import check_inputs, load
+    from isp_viewer.io.checks import check_input_file
 
     format_for(args.out)   # an unsupported --out type is refused before any work
     session = Path(args.session)
+    check_input_file(session)
     doc = load(session)
     problems = check_inputs(doc, session.parent)
     if problems:
