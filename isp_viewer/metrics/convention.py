@@ -23,6 +23,14 @@ from isp_viewer.core.region import Region
 
 ArrayLike = Union[Image, np.ndarray]
 Channel = Literal["rgb", "y"]
+YRounding = Literal["float", "matlab"]
+
+# The two Y conventions of the SR literature. Both take BT.601 studio-range Y of the (uint8) RGB;
+# they differ in what happens to Y before the statistics.
+Y_CONVENTIONS = {
+    "float": "BasicSR (Y in float from uint8 RGB)",      # basicsr.utils.bgr2ycbcr(y_only=True)
+    "matlab": "MATLAB (Y rounded to uint8, ties as MATLAB)",  # rgb2ycbcr on uint8: round half away
+}
 
 # ITU-R BT.601 studio-range luma as MATLAB's rgb2ycbcr and the SR literature compute it:
 # Y = 16 + 65.481 R + 128.553 G + 24.966 B for R, G, B in [0, 1], giving Y in [16, 235] / 255.
@@ -38,6 +46,8 @@ class Convention:
     data_range: peak value of the scale the numbers refer to (1 for [0, 1], 255 for 8-bit).
     crop_border: pixels dropped on every side before measuring (SR papers crop `scale`).
     quantize_uint8: round to 8-bit codes first, as when outputs are saved as PNG before scoring.
+    y_rounding: for channel "y": "float" keeps Y as computed (BasicSR), "matlab" rounds Y to
+        8-bit codes with ties away from zero, as MATLAB's rgb2ycbcr returns uint8 for uint8 input.
     """
 
     channel: Channel = "rgb"
@@ -45,6 +55,7 @@ class Convention:
     crop_border: int = 0
     quantize_uint8: bool = False
     name: str = "custom"
+    y_rounding: YRounding = "float"
 
     def __post_init__(self) -> None:
         if self.channel not in ("rgb", "y"):
@@ -53,29 +64,50 @@ class Convention:
             raise ValueError(f"data_range must be positive, got {self.data_range}")
         if self.crop_border < 0:
             raise ValueError(f"crop_border must be >= 0, got {self.crop_border}")
+        if self.y_rounding not in Y_CONVENTIONS:
+            raise ValueError(f"y_rounding must be 'float' or 'matlab', got {self.y_rounding!r}")
 
     def describe(self) -> str:
         """One line to print beside every number, e.g.
-        'PSNR/SSIM on Y (BT.601), crop 4 px, uint8, range 255'."""
-        channel = "Y (BT.601)" if self.channel == "y" else "RGB"
+        'PSNR/SSIM on Y (BT.601, BasicSR float Y), crop 4 px, uint8, range 255'."""
+        rounding = "MATLAB uint8 Y" if self.y_rounding == "matlab" else "BasicSR float Y"
+        channel = f"Y (BT.601, {rounding})" if self.channel == "y" else "RGB"
         crop = f"crop {self.crop_border} px" if self.crop_border else "no crop"
         values = "uint8" if self.quantize_uint8 else "float"
         return f"PSNR/SSIM on {channel}, {crop}, {values}, range {self.data_range:g}"
 
 
 def SR_PAPER(scale: int) -> Convention:
-    """Super-resolution papers (BasicSR / MATLAB): Y channel, crop `scale` px, uint8, range 255."""
+    """Super-resolution papers as BasicSR scores them: RGB rounded to uint8, Y in float
+    ("BasicSR (Y in float from uint8 RGB)"), crop `scale` px, range 255."""
     return Convention(channel="y", data_range=255.0, crop_border=int(scale), quantize_uint8=True,
-                      name="SR paper (Y, crop = scale, uint8)")
+                      name="SR paper, BasicSR Y (Y, crop = scale, uint8)")
+
+
+def SR_PAPER_MATLAB(scale: int) -> Convention:
+    """Super-resolution papers scored with MATLAB: as `SR_PAPER` but Y itself rounded to uint8
+    ("MATLAB (Y rounded to uint8, ties as MATLAB)")."""
+    return Convention(channel="y", data_range=255.0, crop_border=int(scale), quantize_uint8=True,
+                      name="SR paper, MATLAB Y (Y, crop = scale, uint8)", y_rounding="matlab")
 
 
 ISP_PAPER = Convention(channel="rgb", data_range=1.0, crop_border=0, quantize_uint8=False,
                        name="ISP paper (RGB, [0,1])")
 
 
-def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 studio-range luma of HxWx3 [0, 1] RGB, as HxWx1 float32 in [16, 235] / 255."""
-    return _luma(rgb, 1.0)
+def rgb_to_y(rgb: np.ndarray, rounding: YRounding = "float") -> np.ndarray:
+    """BT.601 studio-range luma of HxWx3 [0, 1] RGB, as HxWx1 float32 in [16, 235] / 255.
+
+    rounding "float": BasicSR (Y in float); "matlab": Y rounded to 8-bit codes, ties away from 0.
+    """
+    y = _luma(rgb, 1.0)
+    return _round_y_matlab(y) if rounding == "matlab" else y
+
+
+def _round_y_matlab(y: np.ndarray) -> np.ndarray:
+    """Y in [0, 1] units rounded to 8-bit codes as MATLAB's uint8 cast does (half away from 0;
+    Y is positive, so floor(v + 0.5)), back in [0, 1] units."""
+    return (np.floor(y * np.float32(255.0) + np.float32(0.5)) * np.float32(1.0 / 255)).astype(np.float32)
 
 
 def quantize_uint8(x: np.ndarray, what: str = "image") -> np.ndarray:
@@ -146,8 +178,10 @@ def prepare_pair(test: ArrayLike, reference: ArrayLike, conv: Convention,
     if conv.quantize_uint8:
         xc, yc = _codes(x, "test image"), _codes(y, "reference image")
         if to_y:  # Y straight from the codes saves a pass over the RGB data
+            if conv.y_rounding == "matlab":
+                return _round_y_matlab(_luma(xc, 255.0)), _round_y_matlab(_luma(yc, 255.0))
             return _luma(xc, 255.0), _luma(yc, 255.0)
         return (xc.astype(np.float32) * np.float32(1.0 / 255), yc.astype(np.float32) * np.float32(1.0 / 255))
     if to_y:
-        return rgb_to_y(x), rgb_to_y(y)
+        return rgb_to_y(x, conv.y_rounding), rgb_to_y(y, conv.y_rounding)
     return x, y

@@ -37,8 +37,8 @@ def test_bt601_red_rounds_like_matlab():
 def test_preset_descriptions():
     sr = SR_PAPER(4)
     assert (sr.channel, sr.crop_border, sr.quantize_uint8, sr.data_range) == ("y", 4, True, 255.0)
-    assert sr.describe() == "PSNR/SSIM on Y (BT.601), crop 4 px, uint8, range 255"
-    assert sr.name == "SR paper (Y, crop = scale, uint8)"
+    assert sr.describe() == "PSNR/SSIM on Y (BT.601, BasicSR float Y), crop 4 px, uint8, range 255"
+    assert sr.name == "SR paper, BasicSR Y (Y, crop = scale, uint8)"
     assert ISP_PAPER.describe() == "PSNR/SSIM on RGB, no crop, float, range 1"
     assert ISP_PAPER.name == "ISP paper (RGB, [0,1])"
     with pytest.raises(dataclasses.FrozenInstanceError):
