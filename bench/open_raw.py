@@ -20,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from isp_viewer.io.dng import write_bayer_dng  # noqa: E402
-from isp_viewer.io.raw import LibRawOptions, quick_preview, render_libraw  # noqa: E402
+from isp_viewer.io.raw import LibRawOptions, postprocess_kwargs, quick_preview, render_libraw  # noqa: E402
 
 
 def timed(fn, repeat=3):
@@ -54,7 +54,7 @@ def bench_file(path: Path) -> dict:
     import rawpy
 
     options = LibRawOptions("AHD", "camera", "srgb", 16)
-    kwargs = options.postprocess_kwargs()
+    kwargs = postprocess_kwargs(options)
 
     def bare():
         with rawpy.imread(str(path)) as raw:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Union
 
 from isp_viewer.core.errors import InputError
+from isp_viewer.core.methods import ClassicalMethod, FileMethod, LibRawOptions, NetworkMethod
 from isp_viewer.models.loading import sha256_of_file
 from isp_viewer.core.region import Region
 from isp_viewer.export.figure import FigureLayout
@@ -38,7 +39,8 @@ SESSION_SUFFIX = ".ispv"
 AUTOSAVE_SUFFIX = ".autosave"
 INPUT_KINDS = ("raw", "image")
 CFA_PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
-LIBRAW_OUTPUTS = ("linear", "sRGB")
+LIBRAW_OUTPUTS = ("linear", "sRGB", "srgb")   # "sRGB": how early files spell it (read as "srgb")
+VIEW_MODES_FALLBACK = "image"
 LIBRAW_BITS = (8, 16)
 
 #: MIGRATIONS[n] turns a version-n document (a plain dict) into a version-(n+1) one.
@@ -71,49 +73,15 @@ class InputRef:
     simulate_lr: int | None = None
 
 
-@dataclass(frozen=True)
-class LibRawOptions:
-    """LibRaw's own rendering: demosaic algorithm name, white balance ("camera", "auto", ...),
-    output "linear" or "sRGB", bits 8 or 16."""
-
-    demosaic: str = "AHD"
-    wb: str = "camera"
-    output: str = "sRGB"
-    bits: int = 16
-    kind = "libraw"
+# The method values are core.methods' (one type per kind, shared with the session and the window);
+# these names are the session file's words for them.
+ClassicalOptions = ClassicalMethod
+NetworkOptions = NetworkMethod
+InputOptions = FileMethod
 
 
-@dataclass(frozen=True)
-class ClassicalOptions:
-    """A classical demosaicker (e.g. "bilinear", "malvar2004", "menon2007") on a CFA pattern."""
-
-    algorithm: str = "bilinear"
-    cfa: str = "RGGB"
-    kind = "classical"
-
-
-@dataclass(frozen=True)
-class NetworkOptions:
-    """A registered network: model id, weights path (relative like inputs) and its sha256,
-    engine options (device, dtype, tile size, ...) as a plain JSON dict."""
-
-    model_id: str
-    weights_path: str = ""
-    weights_sha256: str = ""
-    engine: Mapping[str, Any] = field(default_factory=dict)
-    kind = "network"
-
-
-@dataclass(frozen=True)
-class InputOptions:
-    """An input shown as it is (e.g. the ground-truth image of a paired data set)."""
-
-    input_id: str
-    kind = "input"
-
-
-MethodOptions = Union[LibRawOptions, ClassicalOptions, NetworkOptions, InputOptions]
-_OPTION_TYPES: dict[str, type] = {t.kind: t for t in (LibRawOptions, ClassicalOptions, NetworkOptions, InputOptions)}
+MethodOptions = Union[LibRawOptions, ClassicalMethod, NetworkMethod, FileMethod]
+_OPTION_TYPES: dict[str, type] = {t.kind: t for t in (LibRawOptions, ClassicalMethod, NetworkMethod, FileMethod)}
 
 
 @dataclass(frozen=True)
@@ -141,11 +109,17 @@ class RoiRef:
 
 @dataclass(frozen=True)
 class DisplaySettings:
-    """exposure in stops; gamma None = sRGB encoding for linear images; colormaps: purpose -> name."""
+    """exposure in stops; gamma None = sRGB encoding for linear images; colormaps: purpose -> name;
+    view_mode: what the panes show ("image", an error map or a spectrum: analysis.MODES);
+    viewport: (centre x, centre y, zoom) in reference pixels and screen pixels per pixel, None = fit;
+    active_roi: the id of the ROI the analysis is restricted to ("" = none)."""
 
     exposure: float = 0.0
     gamma: float | None = None
     colormaps: Mapping[str, str] = field(default_factory=lambda: {"error": "inferno", "fft": "viridis"})
+    view_mode: str = "image"
+    viewport: tuple[float, float, float] | None = None
+    active_roi: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,16 +237,31 @@ def to_json_dict(doc: SessionDoc) -> dict[str, Any]:
         "reference": doc.reference,
         "methods": [_method_to_json(m) for m in doc.methods],
         "rois": [{"id": r.id, "name": r.name, "region": list(r.region.as_tuple()), "colour": r.colour} for r in doc.rois],
-        "display": {"exposure": doc.display.exposure, "gamma": doc.display.gamma,
-                    "colormaps": dict(doc.display.colormaps)},
+        "display": _display_to_json(doc.display),
         "metric_convention": dict(doc.metric_convention),
         "figures": {name: layout.to_dict() for name, layout in doc.figures.items()},
     }
 
 
+_DEFAULT_FIELDS = {"half_size": False, "ground_truth": False, "device": "", "precision": "", "tile": 0, "overlap": 0}
+
+
 def _method_to_json(m: MethodRef) -> dict[str, Any]:
-    opts = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in vars(m.options).items()}
+    # Fields at their default are left out, so files stay readable by the version that wrote them.
+    opts = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in vars(m.options).items()
+            if not (k in _DEFAULT_FIELDS and v == _DEFAULT_FIELDS[k])}
     return {"id": m.id, "label": m.label, "kind": m.kind, "options": opts}
+
+
+def _display_to_json(d: DisplaySettings) -> dict[str, Any]:
+    out: dict[str, Any] = {"exposure": d.exposure, "gamma": d.gamma, "colormaps": dict(d.colormaps)}
+    if d.view_mode != "image":
+        out["view_mode"] = d.view_mode
+    if d.viewport is not None:
+        out["viewport"] = [float(v) for v in d.viewport]
+    if d.active_roi:
+        out["active_roi"] = d.active_roi
+    return out
 
 
 class _Reader:
@@ -348,15 +337,16 @@ def _method_from_json(x: Any, where: str) -> MethodRef:
     o = _Reader(r.get("options", dict, {}), f"{where}.options")
     if kind == "libraw":
         opts: MethodOptions = LibRawOptions(o.get("demosaic", str, "AHD"), o.get("wb", str, "camera"),
-                                            o.get("output", str, "sRGB", LIBRAW_OUTPUTS),
-                                            o.get("bits", int, 16, LIBRAW_BITS))
+                                            o.get("output", str, "srgb", LIBRAW_OUTPUTS),
+                                            o.get("bits", int, 16, LIBRAW_BITS), o.get("half_size", bool, False))
     elif kind == "classical":
-        opts = ClassicalOptions(o.get("algorithm", str, "bilinear"), o.get("cfa", str, "RGGB", CFA_PATTERNS))
+        opts = ClassicalMethod(o.get("algorithm", str, "bilinear"), o.get("cfa", str, "RGGB", CFA_PATTERNS))
     elif kind == "network":
-        opts = NetworkOptions(o.get("model_id", str), o.get("weights_path", str, ""),
-                              o.get("weights_sha256", str, ""), o.get("engine", dict, {}))
+        opts = NetworkMethod(o.get("model_id", str), o.get("weights_path", str, ""),
+                             o.get("weights_sha256", str, ""), o.get("engine", dict, {}), o.get("device", str, ""),
+                             o.get("precision", str, ""), o.get("tile", int, 0), o.get("overlap", int, 0))
     else:
-        opts = InputOptions(o.get("input_id", str))
+        opts = FileMethod(o.get("input_id", str), o.get("ground_truth", bool, False))
     o.done()
     r.done()
     return MethodRef(method_id, label or method_id, opts)
@@ -382,8 +372,15 @@ def _display_from_json(x: Any) -> DisplaySettings:
     colormaps = r.get("colormaps", dict, DisplaySettings().colormaps)
     if not all(isinstance(v, str) for v in colormaps.values()):
         raise _SchemaError("display.colormaps values must be colour-map names")
+    view_mode = r.get("view_mode", str, "image")
+    viewport = r.get("viewport", (list, type(None)), None)
+    if viewport is not None and (len(viewport) != 3 or not all(isinstance(v, (int, float)) for v in viewport)
+                                 or viewport[2] <= 0):
+        raise _SchemaError("display.viewport must be [centre x, centre y, zoom > 0]")
+    active_roi = r.get("active_roi", str, "")
     r.done()
-    return DisplaySettings(exposure, None if gamma is None else float(gamma), dict(colormaps))
+    return DisplaySettings(exposure, None if gamma is None else float(gamma), dict(colormaps), view_mode,
+                           None if viewport is None else tuple(float(v) for v in viewport), active_roi)
 
 
 def _check_references(doc: SessionDoc) -> None:

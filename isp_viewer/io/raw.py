@@ -16,6 +16,7 @@ import rawpy
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
+from isp_viewer.core.methods import DEMOSAIC_ALGORITHMS, LibRawOptions  # noqa: F401 (re-exported)
 from isp_viewer.io.checks import (
     bits_used,
     captured_stderr,
@@ -30,7 +31,6 @@ RAW_SUFFIXES = {
     ".pef", ".srw", ".kdc", ".dcr", ".mrw", ".3fr", ".fff", ".iiq", ".mos", ".erf", ".x3f", ".rwl",
     ".raw", ".gpr", ".mef", ".bay", ".cap",
 }
-DEMOSAIC_ALGORITHMS = ("LINEAR", "VNG", "PPG", "AHD", "DCB", "DHT", "AAHD")
 _COLOR_LETTERS = "RGBG"  # LibRaw colour indices 0..3 (3 = second green)
 
 
@@ -249,42 +249,19 @@ def quick_preview(path: str | Path, max_side: int = 2048) -> np.ndarray:
             raise InputError(f"{path.name}: {_reason(exc)}") from None
 
 
-@dataclass(frozen=True)
-class LibRawOptions:
-    """A LibRaw rendering: demosaic algorithm, white balance, output curve and bit depth."""
-
-    demosaic: str = "AHD"
-    wb: str = "camera"       # camera | auto | none
-    output: str = "srgb"     # srgb | linear
-    bits: int = 16
-    half_size: bool = False
-
-    def __post_init__(self) -> None:
-        if self.demosaic.upper() not in DEMOSAIC_ALGORITHMS:
-            raise InputError(f"unknown demosaic algorithm {self.demosaic!r}; choose one of {', '.join(DEMOSAIC_ALGORITHMS)}")
-        if self.wb not in ("camera", "auto", "none"):
-            raise InputError(f"unknown white balance {self.wb!r}; choose camera, auto or none")
-        if self.output not in ("srgb", "linear"):
-            raise InputError(f"unknown output {self.output!r}; choose srgb or linear")
-        if self.bits not in (8, 16):
-            raise InputError(f"bits must be 8 or 16, not {self.bits}")
-
-    @property
-    def label(self) -> str:
-        return f"LibRaw {self.demosaic.upper()} · WB {self.wb} · {self.output} · {self.bits}-bit"
-
-    def postprocess_kwargs(self) -> dict[str, Any]:
-        algo = getattr(rawpy.DemosaicAlgorithm, self.demosaic.upper())
-        kw: dict[str, Any] = dict(
-            demosaic_algorithm=algo, use_camera_wb=self.wb == "camera", use_auto_wb=self.wb == "auto",
-            output_bps=self.bits, user_flip=0, no_auto_bright=True, output_color=rawpy.ColorSpace.sRGB,
-            half_size=self.half_size,
-        )
-        if self.wb == "none":
-            kw["user_wb"] = [1.0, 1.0, 1.0, 1.0]
-        # sRGB curve (slope 12.92, power 2.4) so baselines match the app's own sRGB encoding.
-        kw["gamma"] = (1, 1) if self.output == "linear" else (2.4, 12.92)
-        return kw
+def postprocess_kwargs(options: LibRawOptions) -> dict[str, Any]:
+    """rawpy.postprocess arguments for a LibRaw rendering (core.methods.LibRawOptions)."""
+    algo = getattr(rawpy.DemosaicAlgorithm, options.demosaic)
+    kw: dict[str, Any] = dict(
+        demosaic_algorithm=algo, use_camera_wb=options.wb == "camera", use_auto_wb=options.wb == "auto",
+        output_bps=options.bits, user_flip=0, no_auto_bright=True, output_color=rawpy.ColorSpace.sRGB,
+        half_size=options.half_size,
+    )
+    if options.wb == "none":
+        kw["user_wb"] = [1.0, 1.0, 1.0, 1.0]
+    # sRGB curve (slope 12.92, power 2.4) so baselines match the app's own sRGB encoding.
+    kw["gamma"] = (1, 1) if options.output == "linear" else (2.4, 12.92)
+    return kw
 
 
 def render_libraw(path: str | Path, options: LibRawOptions = LibRawOptions()) -> Image:
@@ -293,7 +270,7 @@ def render_libraw(path: str | Path, options: LibRawOptions = LibRawOptions()) ->
     with _open(path) as raw:
         white, warning = checked_white_level(raw, path.name)
         try:
-            rgb = raw.postprocess(**options.postprocess_kwargs(), **_saturation(white, warning))
+            rgb = raw.postprocess(**postprocess_kwargs(options), **_saturation(white, warning))
         except rawpy.LibRawError as exc:
             raise InputError(f"{path.name}: {_reason(exc)}") from None
     data = rgb.astype(np.float32) / np.float32(255.0 if options.bits == 8 else 65535.0)

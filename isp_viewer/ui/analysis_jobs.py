@@ -12,6 +12,7 @@ import numpy as np
 from isp_viewer.analysis import error_map, fft_view, radial_power_spectrum, shared_range
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
+from isp_viewer.core.methods import is_ground_truth
 from isp_viewer.core.region import Region
 from isp_viewer.metrics import align_to_reference, psnr_ssim
 from isp_viewer.metrics.convention import Convention
@@ -164,10 +165,10 @@ NO_GROUND_TRUTH = ("no ground truth: one method against another is not quality "
                    "(press R on a pane to measure against it anyway)")
 
 
-def reference_role(method: dict, chosen: bool) -> str:
+def reference_role(method, chosen: bool) -> str:
     """What the reference is: a ground truth (the demo's, a dataset's, a simulation's source),
     a pane the user made the reference (R), or merely the first pane that was ready."""
-    if method.get("kind") == "demo" or method.get("ground_truth"):
+    if is_ground_truth(method):
         return GROUND_TRUTH
     return CHOSEN if chosen else AUTOMATIC
 
@@ -204,13 +205,13 @@ def metric_rows(reference_id: int, images: dict[int, Image], labels: dict[int, s
 
 
 def radial_spectra(images: dict[int, Image], labels: dict[int, str], region: Region | None = None
-                   ) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(label, frequency, power) per image; ROI given on the reference grid of each image."""
-    out = []
+                   ) -> dict[int, tuple[str, np.ndarray, np.ndarray]]:
+    """item id -> (label, frequency, power); ROI given on the reference grid of each image."""
+    out = {}
     for item_id, image in images.items():
         try:
             freq, power = radial_power_spectrum(image.rgb(), "luminance", region=region)
-            out.append((labels[item_id], freq, power))
+            out[item_id] = (labels[item_id], freq, power)
         except IspViewerError:
             continue
     return out

@@ -36,6 +36,17 @@ CURVE_COLOURS = [(0, 0, 0), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 
                  (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
 
+def legend_name(label: str, seen: dict[str, int]) -> str:
+    """A short legend entry: the method without the file name in front, unique among `seen`."""
+    parts = label.split(" · ")
+    if len(parts) > 1 and "." in parts[0]:
+        parts = parts[1:]
+    name = " · ".join(parts)
+    name = name if len(name) <= 40 else name[:19] + "…" + name[-20:]
+    seen[name] = seen.get(name, 0) + 1
+    return name if seen[name] == 1 else f"{name} ({seen[name]})"
+
+
 class NumericItem(QTableWidgetItem):
     """Sorts by value, not text."""
 
@@ -165,11 +176,10 @@ class AnalysisPanel(QWidget):
 
     def set_spectra(self, curves: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
         self.plot.clear()
+        seen: dict[str, int] = {}
         for i, (label, freq, power) in enumerate(curves):
             pen = pg.mkPen(CURVE_COLOURS[i % len(CURVE_COLOURS)], width=2 if i == 0 else 1.5)
-            short = label.split(" · ")
-            name = short[1] if len(short) > 1 and short[0].lower().endswith(tuple(".dng .kdc .cr2 .nef .arw .raf .png".split())) else short[0]
-            self.plot.plot(freq, np.maximum(power, 1e-12), pen=pen, name=name[:32])
+            self.plot.plot(freq, np.maximum(power, 1e-12), pen=pen, name=legend_name(label, seen))
 
     def _export_csv(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QDockWidget, QDoubleSpinBox, QFileDialog, QFormLayout,
-    QGridLayout, QLabel, QMainWindow, QMessageBox, QTableWidget, QTableWidgetItem, QWidget,
+    QAbstractSpinBox, QApplication, QComboBox, QDialog, QDialogButtonBox, QDockWidget, QDoubleSpinBox, QFileDialog, QFormLayout,
+    QGridLayout, QLabel, QLineEdit, QMainWindow, QMessageBox, QTableWidget, QTableWidgetItem, QWidget,
 )
 
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
-from isp_viewer.core.session import PaneItem, Session
-from isp_viewer.io.raw import DEMOSAIC_ALGORITHMS, LibRawOptions, RawMosaic
+from isp_viewer.core.session import PaneItem, Session, pane_geometry
+from isp_viewer.core.methods import (DEFAULT_RENDER, DEMOSAIC_ALGORITHMS, ClassicalMethod, FileMethod, LibRawOptions,
+                                     NetworkMethod)
+from isp_viewer.io.raw import RAW_SUFFIXES, RawMosaic
 from isp_viewer.matrix import evaluate_recipe
 from isp_viewer.metrics.evaluation import load_pair
 from isp_viewer.core.region import Region
@@ -27,7 +30,11 @@ from isp_viewer.ui.bridge import FutureBridge
 from isp_viewer.ui.pane import ImagePane
 
 MAX_PANES = 9
-FILE_FILTER = ("Images and RAW (*.dng *.cr2 *.cr3 *.nef *.arw *.raf *.orf *.rw2 *.pef *.srw *.kdc *.gpr *.x3f *.raw "
+# ISPV_NATIVE_DIALOGS=0 asks for Qt's own file dialogs (what tests type into; also on desktops
+# whose native dialog misbehaves).
+DIALOG_OPTIONS = (QFileDialog.Option.DontUseNativeDialog if os.environ.get("ISPV_NATIVE_DIALOGS") == "0"
+                  else QFileDialog.Option(0))
+FILE_FILTER = ("Images, RAW and sessions (*.ispv *.dng *.cr2 *.cr3 *.nef *.arw *.raf *.orf *.rw2 *.pef *.srw *.kdc *.gpr *.x3f *.raw "
                "*.png *.tif *.tiff *.jpg *.jpeg *.bmp);;All files (*)")
 
 
@@ -35,22 +42,21 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("ISP Viewer")
-        self.resize(1500, 950)
+        screen = QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        # The screen's available size: panes get the room (a fixed size left a third of it unused).
+        self.resize(available.size() if available is not None and available.width() > 0 else QSize(1500, 950))
         self.setAcceptDrops(True)
         self.session = Session()
         self.bridge = FutureBridge(workers=2, parent=self)
         self.panes: dict[int, ImagePane] = {}
         self.current_id: int | None = None
-        self.exposure = 0.0
-        self.gamma: float | None = None
         self.swipe_on = False
         self.flickering = False
         self.last_error = ""
         self._cursor = (0.0, 0.0)
         self.fit_mode = True   # keep fitting on resize until the user zooms or pans
-        self.analysis_mode = "image"
-        self.roi: tuple[float, float, float, float] | None = None
-        self.kept_rois: list[Region] = []
+        self._last_roi: Region | None = None   # where the ROI comes back when it is switched on again
         self._analysis_generation = 0
         self._display_generation = 0
         self._build_central()
@@ -65,6 +71,33 @@ class MainWindow(QMainWindow):
         self.session.item_changed.connect(self._on_item_changed)
         self.session.item_removed.connect(self._on_item_removed)
         self.session.reference_changed.connect(lambda _id: self._on_reference_changed())
+        self.session.roi_changed.connect(self._on_roi_changed)
+        # Space is held over a pane, whose view would eat the key: watch it application-wide.
+        QApplication.instance().installEventFilter(self)
+        self.session.viewport_changed.connect(self._apply_viewport)
+        self.session.analysis_changed.connect(self._show_analysis)
+
+    # ---------------------------------------------------------------- state lives in the session
+    @property
+    def exposure(self) -> float:
+        return self.session.display.exposure
+
+    @property
+    def gamma(self) -> float | None:
+        return self.session.display.gamma
+
+    @property
+    def analysis_mode(self) -> str:
+        return self.session.display.mode
+
+    @property
+    def kept_rois(self) -> list[Region]:
+        return self.session.kept_rois
+
+    @property
+    def roi(self) -> tuple[float, float, float, float] | None:
+        r = self.session.roi
+        return None if r is None else tuple(float(v) for v in r.as_tuple())
 
     # ---------------------------------------------------------------- layout
     def _build_central(self) -> None:
@@ -202,7 +235,7 @@ class MainWindow(QMainWindow):
 
     def _network_result(self, result) -> None:
         item = self.session.add_item(result.label, getattr(result.source, "path", ""),
-                                     {"kind": "network", "model": result.model_id, "weights": result.weights})
+                                     NetworkMethod(result.model_id, str(result.weights or "")))
         self._set_ready(item.id, result.image, result.label)
 
     def _build_study_dock(self) -> None:
@@ -249,6 +282,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self._action(file_menu, "Open &session…", "Ctrl+Shift+O", self.open_session_dialog)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._fill_recent()
         self._action(file_menu, "Open &demo", None, self.open_demo)
@@ -298,14 +332,34 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- opening
     def open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open RAW files or images", "", FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open RAW files, images or a session", "", FILE_FILTER,
+                                                options=DIALOG_OPTIONS)
         self.open_files(paths)
 
     def open_files(self, paths: list[str]) -> None:
-        for path in paths[: MAX_PANES]:
-            item = self.session.add_item(Path(path).name, source_path=str(path), method={"kind": "default"})
-            self._open_preview_first(str(path), item.id)
+        """Open images and RAW files as new panes; a session file (.ispv) replaces the panes."""
+        from isp_viewer.ui.session_restore import is_session, open_session
+
+        for path in [p for p in paths if is_session(p)][:1]:
+            if open_session(self, path):
+                self._remember_recent(path)
+        for path in [p for p in paths if not is_session(p)][: MAX_PANES]:
+            self.open_input(str(path))
             self._remember_recent(path)
+
+    def open_input(self, path: str, method=None, label: str | None = None) -> int:
+        """One opened file as a pane (RAW: LibRaw's default rendering; image: as it is)."""
+        if method is None:
+            method = DEFAULT_RENDER if Path(path).suffix.lower() in RAW_SUFFIXES else FileMethod()
+        item = self.session.add_item(label or Path(path).name, str(path), method, is_input=True)
+        self._open_preview_first(str(path), item.id)
+        return item.id
+
+    def open_session_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "ISP Viewer session (*.ispv);;All files (*)",
+                                              options=DIALOG_OPTIONS)
+        if path:
+            self.open_files([path])
 
     def _open_preview_first(self, path: str, item_id: int) -> None:
         """The quick preview on screen first, then the full decode: run side by side on a small
@@ -322,7 +376,7 @@ class MainWindow(QMainWindow):
 
     def open_demo(self) -> None:
         """A comparison with known ground truth: a bundled photo, mosaicked, demosaicked."""
-        ref_item = self.session.add_item("Demo reference (ground truth)", method={"kind": "demo"})
+        ref_item = self.session.add_item("Demo reference (ground truth)", method=FileMethod(ground_truth=True))
         exposure = self.exposure
 
         def load():
@@ -356,8 +410,7 @@ class MainWindow(QMainWindow):
         if preview is None or item is None or item.status != "loading":
             return
         pane = self.panes[item_id]
-        ref = self._reference_size() or (preview.shape[1] * 2, preview.shape[0] * 2)
-        pane.set_display(preview, ref)
+        pane.set_display(preview, self._rect_for(item_id, preview, (preview.shape[1] * 2, preview.shape[0] * 2)))
         pane.set_title(f"{item.label} — preview, decoding…")
         if self.current_id is None or len(self.panes) == 1:
             pane.view.autoRange(padding=0)
@@ -415,8 +468,8 @@ class MainWindow(QMainWindow):
         return len(pairs)
 
     def _current_recipe(self) -> list[tuple[str, str]]:
-        recipe = [(it.method["kind"], it.method.get("algorithm") or it.method.get("model"))
-                  for it in self.session.items.values() if it.method.get("kind") in ("classical", "network")]
+        recipe = [("classical", it.method.algorithm) if isinstance(it.method, ClassicalMethod) else ("network", it.method.model_id)
+                  for it in self.session.items.values() if isinstance(it.method, (ClassicalMethod, NetworkMethod))]
         return recipe or self.dataset["recipe"]
 
     def show_dataset_item(self, index: int) -> None:
@@ -429,7 +482,7 @@ class MainWindow(QMainWindow):
             self.session.remove_item(item_id)
         self.session.sources.clear()
         self.session.set_reference(None)
-        ref_item = self.session.add_item(f"{stem} · reference", str(ref_path), {"kind": "demo"})
+        ref_item = self.session.add_item(f"{stem} · reference", str(ref_path), FileMethod(ground_truth=True))
         self.statusBar().showMessage(f"dataset image {ds['index'] + 1} / {len(ds['pairs'])}: {stem}", 8000)
 
         def ready(result, ref_id=ref_item.id):
@@ -494,22 +547,19 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- session file and figures
     def session_doc(self, base_dir: Path):
-        from isp_viewer.ui.session_io import build_doc
+        from isp_viewer.export.session_doc import build_doc
 
-        current = self.roi_region()
-        rois = self.kept_rois + ([current] if current is not None and current not in self.kept_rois else [])
         conv = self.analysis.current_convention()
         convention = {"channel": conv.channel, "data_range": conv.data_range, "crop_border": conv.crop_border,
                       "quantize": conv.quantize_uint8, "name": conv.name}
-        return build_doc(self.session, Path(base_dir), rois, self.exposure, self.gamma, convention)
+        return build_doc(self.session, Path(base_dir), convention)
 
     def keep_roi(self) -> None:
         region = self.roi_region()
         if region is None:
             self.show_error("Turn the ROI on (Analysis › Region of interest) and place it first")
             return
-        if region not in self.kept_rois:
-            self.kept_rois.append(region)
+        if self.session.keep_roi(region):
             self.study.add_crop(region)
         self.statusBar().showMessage(f"kept ROI {len(self.kept_rois)}: x {region.x}, y {region.y}, "
                                      f"{region.w}×{region.h}", 5000)
@@ -586,7 +636,10 @@ class MainWindow(QMainWindow):
             self.add_libraw(source, dialog.options())
 
     def add_libraw(self, source: RawMosaic, options: LibRawOptions) -> int:
-        item = self.session.add_item(options.label, source.path, {"kind": "libraw", **options.__dict__})
+        if (same := self.session.find_same(source.path, options)) is not None:
+            self.set_current(same.id)   # already shown (e.g. the default AHD rendering): no second pane
+            return same.id
+        item = self.session.add_item(options.short_label, source.path, options)
         self.bridge.submit(lambda: methods.render_libraw_image(source.path, options),
                            lambda img, i=item.id: self._set_ready(i, img, f"{Path(source.path).name} · {options.label}"),
                            lambda err, i=item.id: self._failed(i, err))
@@ -597,7 +650,11 @@ class MainWindow(QMainWindow):
         if not isinstance(source, RawMosaic):
             self.show_error("Classical demosaicking needs a mosaic: open a RAW file, or the demo")
             return None
-        item = self.session.add_item(algorithm, source.path, {"kind": "classical", "algorithm": algorithm})
+        method = ClassicalMethod(algorithm, source.cfa if len(source.cfa) == 4 else "RGGB")
+        if (same := self.session.find_same(source.path, method)) is not None:
+            self.set_current(same.id)
+            return same.id
+        item = self.session.add_item(algorithm, source.path, method)
         self.bridge.submit(lambda: methods.classical_image(source, algorithm),
                            lambda img, i=item.id: self._set_ready(i, img, img.label),
                            lambda err, i=item.id: self._failed(i, err))
@@ -608,7 +665,7 @@ class MainWindow(QMainWindow):
         if source is None:
             self.show_error("Open an input first")
             return None
-        item = self.session.add_item(model_id, getattr(source, "path", ""), {"kind": "network", "model": model_id})
+        item = self.session.add_item(model_id, getattr(source, "path", ""), NetworkMethod(model_id, str(weights or "")))
         ref = self.session.reference
         reference = ref.image if ref is not None else None
         self.bridge.submit(lambda: methods.network_image(model_id, source, weights, reference),
@@ -628,7 +685,7 @@ class MainWindow(QMainWindow):
         pane.mouse_moved.connect(self._on_mouse_moved)
         pane.roi_moved.connect(self._on_roi_moved)
         pane.roi_done.connect(lambda _id: self.schedule_analysis())
-        if self.analysis.roi.isChecked() and self.roi is not None:
+        if self.session.roi is not None:
             pane.show_roi(self.roi)
         pane.view.sigRangeChanged.connect(lambda *_, p=pane: self._sync_viewport(p))
         pane.view.sigRangeChangedManually.connect(lambda *_: setattr(self, "fit_mode", False))
@@ -688,6 +745,7 @@ class MainWindow(QMainWindow):
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         self._syncing = True
         try:
+            self.session.set_viewport(cx, cy, None if self.fit_mode else 1.0 / scale)
             for pane in self.panes.values():
                 if pane is source or pane.view.width() < 2:
                     continue
@@ -695,6 +753,19 @@ class MainWindow(QMainWindow):
                 pane.view.setRange(xRange=(cx - hw, cx + hw), yRange=(cy - hh, cy + hh), padding=0)
         finally:
             self._syncing = False
+
+    def _apply_viewport(self, viewport) -> None:
+        """The session's viewport changed from outside the panes (a test, a reopened session)."""
+        if getattr(self, "_syncing", False) or not self.panes:
+            return
+        if viewport.zoom is None:
+            self.zoom_fit()
+            return
+        self.fit_mode = False
+        view = self.master_view()
+        half_w, half_h = view.width() / viewport.zoom / 2, view.height() / viewport.zoom / 2
+        view.setRange(xRange=(viewport.cx - half_w, viewport.cx + half_w),
+                      yRange=(viewport.cy - half_h, viewport.cy + half_h), padding=0)
 
     def _relayout(self) -> None:
         """Automatic grid; all panes bound to one viewport (see _sync_viewport)."""
@@ -708,11 +779,12 @@ class MainWindow(QMainWindow):
             if item:
                 pane.set_title(item.label if item.status != "error" else f"{item.label} — failed",
                                pane.item_id == self.session.reference_id)
-        ref = self._reference_size()
-        if ref:
+        if self._reference_size():
             for pane in panes:
-                if pane.display is not None and pane.rect_size != ref:
-                    pane.set_display(pane.display, ref)
+                if pane.display is not None and self.session.geometry(pane.item_id) is not None:
+                    rect = self._rect_for(pane.item_id, pane.display)
+                    if pane.rect_size != rect:
+                        pane.set_display(pane.display, rect)
         if panes:
             QTimer.singleShot(0, lambda: self.panes and self._sync_viewport(next(iter(self.panes.values()))))
 
@@ -725,9 +797,9 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- display
     def _set_display(self, exposure: float | None = None, gamma: float | None | str = "keep") -> None:
         if exposure is not None:
-            self.exposure = exposure
+            self.session.set_display(exposure=float(exposure))
         if gamma != "keep":
-            self.gamma = gamma  # type: ignore[assignment]
+            self.session.set_display(gamma=gamma)
         self._display_timer.start()
 
     def _refresh_all_displays(self) -> None:
@@ -740,7 +812,7 @@ class MainWindow(QMainWindow):
 
     def set_analysis_mode(self, mode: str) -> None:
         """Images, error maps against the reference, or spectra: every pane switches together."""
-        self.analysis_mode = mode
+        self.session.set_display(mode=mode)
         if mode == "image":
             for item in self.session.items.values():
                 self._on_item_changed(item)
@@ -768,7 +840,7 @@ class MainWindow(QMainWindow):
             if pane is None or item is None or ref is None:
                 continue
             pane.set_busy(False)
-            pane.set_display(shown.display, ref)
+            pane.set_display(shown.display, self._rect_for(item_id, shown.display))
             pane.set_title(f"{item.label} — {shown.caption}", item_id == self.session.reference_id)
         self.analysis.show_displays(result)
 
@@ -777,10 +849,7 @@ class MainWindow(QMainWindow):
         self._analysis_timer.start()
 
     def roi_region(self) -> Region | None:
-        if self.roi is None or not self.analysis.roi.isChecked():
-            return None
-        x, y, w, h = (int(round(v)) for v in self.roi)
-        return Region(x, y, max(w, 1), max(h, 1))
+        return self.session.roi
 
     def _run_analysis(self) -> None:
         ref = self.session.reference
@@ -805,35 +874,48 @@ class MainWindow(QMainWindow):
         if generation != self._analysis_generation:
             return
         rows, spectra = result
+        self._analysis_region = region
+        self.session.set_analysis({row.item_id: row for row in rows}, spectra)
+
+    def _show_analysis(self) -> None:
+        """The table and the spectra show the session's results (a closed pane's are gone)."""
+        region = getattr(self, "_analysis_region", None)
         text = f"ROI x {region.x}, y {region.y}, {region.w}×{region.h} px" if region else ""
-        self.analysis.set_rows(rows, text)
-        self.analysis.set_spectra(spectra)
+        self.analysis.set_rows(list(self.session.metric_rows.values()), text)
+        self.analysis.set_spectra(list(self.session.spectra.values()))
 
     def set_roi_enabled(self, on: bool) -> None:
         ref = self._reference_size()
-        if on and self.roi is None and ref:
-            (x0, x1), (y0, y1) = self.master_view().viewRange()
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            w = h = max(16, int(min(x1 - x0, y1 - y0) / 3))
-            self.roi = (int(cx - w / 2), int(cy - h / 2), w, h)
-        for pane in self.panes.values():
-            pane.show_roi(self.roi if on else None)
-        self.schedule_analysis()
+        if not on:
+            self._last_roi = self.session.roi or self._last_roi
+            self.session.set_roi(None)
+        elif self.session.roi is None and ref:
+            if self._last_roi is None:
+                (x0, x1), (y0, y1) = self.master_view().viewRange()
+                cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+                w = h = max(16, int(min(x1 - x0, y1 - y0) / 3))
+                self._last_roi = Region(int(cx - w / 2), int(cy - h / 2), w, h)
+            self.session.set_roi(self._last_roi)
 
     def set_roi(self, rect: tuple[float, float, float, float]) -> None:
         """Move the ROI (reference-grid pixels) in every pane and recompute."""
-        self.roi = tuple(float(v) for v in rect)
-        if not self.analysis.roi.isChecked():
-            self.analysis.roi.setChecked(True)
-        for pane in self.panes.values():
-            pane.show_roi(self.roi)
-        self.schedule_analysis()
+        x, y, w, h = (int(round(v)) for v in rect)
+        self.session.set_roi(Region(x, y, max(w, 1), max(h, 1)))
 
     def _on_roi_moved(self, source_id: int, rect) -> None:
-        self.roi = tuple(rect)
-        for pid, pane in self.panes.items():
-            if pid != source_id:
-                pane.show_roi(self.roi)
+        x, y, w, h = (int(round(v)) for v in rect)
+        self.session.set_roi(Region(x, y, max(w, 1), max(h, 1)))
+
+    def _on_roi_changed(self, region: Region | None) -> None:
+        """Every pane shows the session's ROI (clamped to the image there), the toggle follows it."""
+        rect = None if region is None else tuple(float(v) for v in region.as_tuple())
+        for pane in self.panes.values():
+            pane.show_roi(rect)
+        if self.analysis.roi.isChecked() != (region is not None):
+            self.analysis.roi.blockSignals(True)
+            self.analysis.roi.setChecked(region is not None)
+            self.analysis.roi.blockSignals(False)
+        self.schedule_analysis()
 
     def _refresh_display(self, item: PaneItem) -> None:
         if self.analysis_mode != "image":
@@ -849,8 +931,16 @@ class MainWindow(QMainWindow):
         item = self.session.items.get(item_id)
         if pane is None or item is None:
             return
-        ref = self._reference_size() or (display.shape[1], display.shape[0])
-        pane.set_display(display, ref)
+        pane.set_display(display, self._rect_for(item_id, display))
+
+    def _rect_for(self, item_id: int, display: np.ndarray, full_size: tuple[int, int] | None = None) -> tuple[float, float]:
+        """(w, h) on the reference grid for a pane's pixels: the session's geometry (an integer
+        scale of the reference covers it; any other shape keeps its own aspect)."""
+        geometry = self.session.geometry(item_id)
+        if geometry is None:
+            size = full_size or (display.shape[1], display.shape[0])
+            geometry = pane_geometry(size, self._reference_size() or size)
+        return geometry.w, geometry.h
 
     # ---------------------------------------------------------------- navigation
     def set_current(self, item_id: int) -> None:
@@ -922,14 +1012,15 @@ class MainWindow(QMainWindow):
             if item.image is None or ref is None:
                 continue
             img = item.image
-            ix, iy = int(x * img.width / ref[0]), int(y * img.height / ref[1])
+            g = self.session.geometry(item.id)
+            ix, iy = int(x * img.width / g.w), int(y * img.height / g.h)
             if not (0 <= ix < img.width and 0 <= iy < img.height):
                 continue
             v = img.data[iy, ix]
             norm = " ".join(f"{c:.4f}" for c in v)
             raw_value = ""
             source = self.session.sources.get(item.source_path)
-            if isinstance(source, RawMosaic) and item.method.get("kind") in ("default", "libraw") and 0 <= iy < source.height and 0 <= ix < source.width:
+            if isinstance(source, RawMosaic) and isinstance(item.method, LibRawOptions) and 0 <= iy < source.height and 0 <= ix < source.width:
                 letter = source.cfa[(iy % source.cfa_indices.shape[0]) * source.cfa_indices.shape[0] + ix % source.cfa_indices.shape[0]]
                 raw_value = f"raw {letter} {int(source.mosaic[iy, ix])}"
             scale = 65535 if img.meta.get("bits") == 16 else 255
@@ -972,6 +1063,16 @@ class MainWindow(QMainWindow):
         if self.current_id is not None:
             self.session.remove_item(self.current_id)
 
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt naming)
+        kind = event.type()
+        if (kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow()
+                and event.key() == Qt.Key.Key_Space and not event.isAutoRepeat()
+                and not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox, QComboBox))):
+            if isinstance(watched, QWidget) and watched.window() is self:
+                self.flicker(kind == QEvent.Type.KeyPress)
+                return True
+        return super().eventFilter(watched, event)
+
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self.flicker(True)
@@ -991,7 +1092,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        self.open_files([p for p in paths if not self.is_checkpoint(p)])
+        self.open_files([p for p in paths if not self.is_checkpoint(p)])   # .ispv: reopens the session
         for path in filter(self.is_checkpoint, paths):
             self.use_checkpoint(path)
 
@@ -1027,6 +1128,7 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(path).triggered.connect(lambda _c=False, p=path: self.open_files([p]))
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        QApplication.instance().removeEventFilter(self)
         self.bridge.shutdown()
         if self._models is not None:
             self._models.shutdown()

@@ -59,9 +59,12 @@ class ImagePane(QFrame):
         self.hline = pg.InfiniteLine(angle=0, movable=False, pen=pen)
         for line in (self.vline, self.hline):
             line.setZValue(10)
+            line.hide()   # no crosshair until the mouse is over a pane
             self.view.addItem(line, ignoreBounds=True)
         self.swipe_line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen((255, 255, 255), width=2))
         self.swipe_line.setZValue(11)
+        self.swipe_line.setHoverPen(pg.mkPen((61, 139, 253), width=4))
+        self.swipe_line.addMarker("<|>", position=0.5, size=18)   # the handle to drag
         self.swipe_line.hide()
         self.swipe_line.sigPositionChanged.connect(self._update_swipe)
         self._swipe_other: np.ndarray | None = None
@@ -78,8 +81,19 @@ class ImagePane(QFrame):
 
     # --- content -------------------------------------------------------------------------
     def set_title(self, text: str, reference: bool = False) -> None:
-        self.title.setText(("★ " if reference else "") + text)
+        self.full_title = ("★ " if reference else "") + text
         self.title.setToolTip(text)
+        self._elide_title()
+
+    def _elide_title(self) -> None:
+        """Long titles lose their middle (file name start and method end stay readable)."""
+        width = max(self.title.width() - 8, 40)
+        self.title.setText(self.title.fontMetrics().elidedText(getattr(self, "full_title", ""),
+                                                               Qt.TextElideMode.ElideMiddle, width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        self._elide_title()
 
     def set_busy(self, busy: bool, fraction: float | None = None) -> None:
         self.busy.setVisible(busy)
@@ -138,6 +152,8 @@ class ImagePane(QFrame):
     def set_crosshair(self, x: float, y: float) -> None:
         self.vline.setPos(x)
         self.hline.setPos(y)
+        self.vline.show()
+        self.hline.show()
 
     # --- region of interest --------------------------------------------------------------
     def show_roi(self, rect: tuple[float, float, float, float] | None) -> None:

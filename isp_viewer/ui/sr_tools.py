@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushBu
 
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
+from isp_viewer.core.methods import FileMethod, SimulatedLowRes
 from isp_viewer.io.resize import SR_SCALES, describe, simulate_low_resolution
 
-LR_KIND = "lr-input"
 
 
 class SimulateLowResolutionBox(QGroupBox):
@@ -70,7 +70,7 @@ def simulate(window, scale: int) -> int | None:
     if item is None or item.status != "ready" or item.image is None:
         window.show_error("Open an RGB ground-truth image and click its pane first")
         return None
-    if item.method.get("kind") == LR_KIND:
+    if isinstance(item.method, SimulatedLowRes):
         window.show_error("This pane is already a low-resolution input; click its ground truth")
         return None
     source = window.session.sources.get(item.source_path)
@@ -93,9 +93,9 @@ def _ready(window, gt_id: int, scale: int, hr: Image, lr: Image) -> None:
     name = Path(gt.source_path or gt.label).name
     key = f"{gt.source_path or name}#bicubic-x{scale}"
     session.sources[key] = lr
-    session.update_item(gt_id, image=hr, label=f"{name} (ground truth)", method={**gt.method, "ground_truth": True})
+    session.update_item(gt_id, image=hr, label=f"{name} (ground truth)", method=FileMethod(ground_truth=True))
     session.set_reference(gt_id)
-    lr_item = session.add_item(f"{name} · bicubic ×1/{scale} (SR input)", key, {"kind": LR_KIND, "scale": scale})
+    lr_item = session.add_item(f"{name} · bicubic ×1/{scale} (SR input)", key, SimulatedLowRes(scale))
     session.update_item(lr_item.id, image=lr, status="ready", message="")
     window.set_current(lr_item.id)
     window.models.set_source(lr)

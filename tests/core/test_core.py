@@ -57,9 +57,77 @@ def test_session_events_and_reference():
     s.item_changed.connect(lambda it: seen.append(("change", it.status)))
     s.reference_changed.connect(lambda rid: seen.append(("ref", rid)))
     a = s.add_item("a")
-    b = s.add_item("b")
-    s.update_item(b.id, status="ready", image=Image(np.zeros((2, 2, 3))))
-    assert s.reference_id == b.id                       # the first ready item becomes the reference
+    b = s.add_item("b", is_input=True)
+    s.update_item(a.id, status="ready", image=Image(np.zeros((2, 2, 3))))
+    assert s.reference_id == b.id                       # the first opened input, not the first ready pane
+    assert not s.reference_chosen
     s.remove_item(b.id)
     assert s.reference_id is None and s.update_item(b.id, status="ready") is None   # stale result dropped
     assert seen[:2] == [("add", a.id), ("add", b.id)] and ("ref", b.id) in seen
+
+
+def test_reference_is_an_explicit_choice_and_survives_removal_of_others():
+    from isp_viewer.core.methods import FileMethod, LibRawOptions
+
+    s = Session()
+    first = s.add_item("first.dng", "/a.dng", LibRawOptions(), is_input=True)
+    second = s.add_item("second.png", "/b.png", FileMethod(), is_input=True)
+    net = s.add_item("net", "/a.dng")
+    s.update_item(net.id, status="ready", image=Image(np.zeros((4, 4, 3))))   # ready first: still not the reference
+    assert s.reference_id == first.id
+    s.set_reference(second.id)
+    assert s.reference_chosen and s.reference_id == second.id
+    s.remove_item(second.id)
+    assert s.reference_id == first.id and not s.reference_chosen
+
+
+def test_removing_a_pane_removes_what_derives_from_it():
+    s = Session()
+    a = s.add_item("a", "/a.png", is_input=True)
+    b = s.add_item("b", "/b.png", is_input=True)
+    s.sources.update({"/a.png": object(), "/b.png": object()})
+    s.set_analysis({a.id: "row a", b.id: "row b"}, {a.id: ("a", 1, 2), b.id: ("b", 1, 2)})
+    changed = []
+    s.analysis_changed.connect(lambda: changed.append(1))
+    s.remove_item(b.id)
+    assert list(s.metric_rows) == [a.id] and list(s.spectra) == [a.id]
+    assert list(s.sources) == ["/a.png"] and changed
+
+
+def test_pane_geometry_keeps_aspect_and_places_integer_scales():
+    from isp_viewer.core.session import pane_geometry
+
+    assert pane_geometry((400, 300), (100, 75)) == pane_geometry((100, 75), (100, 75))   # a x4 output
+    g = pane_geometry((774, 522), (4128, 2176))
+    assert abs((g.w / 774) / (g.h / 522) - 1.0) < 0.01   # its own aspect, no stretch
+    assert g.w == 4128
+
+
+def test_roi_is_moved_inside_the_reference():
+    from isp_viewer.core.region import Region
+
+    s = Session()
+    ref = s.add_item("ref", is_input=True)
+    s.update_item(ref.id, status="ready", image=Image(np.zeros((50, 100, 3))))
+    s.set_roi(Region(90, -5, 20, 20))
+    assert s.roi == Region(80, 0, 20, 20)
+    s.set_roi(Region(0, 0, 500, 10))
+    assert s.roi == Region(0, 0, 100, 10)
+
+
+def test_session_file_reads_old_srgb_spelling_and_view_settings(tmp_path):
+    import json
+
+    from isp_viewer.core.methods import LibRawOptions
+    from isp_viewer.export.session_file import load
+
+    doc = {"format": "isp-viewer-session", "version": 1,
+           "inputs": [{"id": "in1", "path": "a.dng", "kind": "raw"}], "reference": "",
+           "methods": [{"id": "m1", "label": "LibRaw AHD", "kind": "libraw",
+                        "options": {"demosaic": "AHD", "wb": "camera", "output": "sRGB", "bits": 16}}],
+           "display": {"exposure": 0.5, "gamma": None, "view_mode": "abs", "viewport": [10, 20, 2.0]}}
+    path = tmp_path / "old.ispv"
+    path.write_text(json.dumps(doc))
+    loaded = load(path)
+    assert loaded.methods[0].options == LibRawOptions("AHD", "camera", "srgb", 16)
+    assert loaded.display.view_mode == "abs" and loaded.display.viewport == (10.0, 20.0, 2.0)

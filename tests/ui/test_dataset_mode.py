@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from isp_viewer.core.methods import NetworkMethod
 from isp_viewer.io.develop import classical_demosaic
 from isp_viewer.io.images import read_image, simulate_mosaic
 from isp_viewer.metrics import ISP_PAPER, psnr_ssim
@@ -38,7 +39,7 @@ def test_dataset_steps_and_table_equals_per_image_metrics(window, qtbot, small_s
     assert any("kodim19" in i.label for i in win.session.items.values())
     # keep two classical methods only (fast), then compute the table over the set
     for item in list(win.session.items.values()):
-        if item.method.get("kind") == "network":
+        if isinstance(item.method, NetworkMethod):
             win.session.remove_item(item.id)
     win.compute_dataset_table()
     qtbot.waitUntil(lambda: getattr(win, "dataset_result", None) is not None, timeout=120000)

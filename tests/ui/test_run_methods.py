@@ -8,6 +8,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QTimer
 
+from isp_viewer.core.methods import NetworkMethod
 from tests.ui.conftest import wait_idle
 
 
@@ -30,7 +31,7 @@ def test_run_network_and_baselines_on_a_raw(window, qtbot, data):
     wait_idle(qtbot, win)
     labels = [i.label for i in win.session.items.values()]
     assert any("LibRaw VNG" in l for l in labels) and any("LibRaw DHT" in l for l in labels)
-    net = next(i for i in win.session.items.values() if i.method.get("kind") == "network")
+    net = next(i for i in win.session.items.values() if isinstance(i.method, NetworkMethod))
     assert "demosaicnet (Bayer)" in net.label and "cpu" in net.label and "fp32" in net.label
     assert net.image.shape == (512, 768, 3)
     # every pane shows the same data rectangle

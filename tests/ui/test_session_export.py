@@ -36,7 +36,7 @@ def test_session_file_holds_the_comparison(raw_comparison, tmp_path):
     doc = load(path)
     assert doc.inputs[0].kind == "raw" and len(doc.inputs[0].sha256) == 64
     kinds = [m.options for m in doc.methods]
-    assert [type(k).__name__ for k in kinds] == ["LibRawOptions", "LibRawOptions", "NetworkOptions"]
+    assert [type(k).__name__ for k in kinds] == ["LibRawOptions", "LibRawOptions", "NetworkMethod"]
     assert kinds[0] == LibRawOptions("AHD", "camera", "sRGB", 16) and kinds[1].demosaic == "VNG"
     assert isinstance(kinds[2], NetworkOptions) and kinds[2].model_id == "demosaicnet_bayer"
     assert [r.region for r in doc.rois] == [Region(300, 200, 40, 30), Region(520, 80, 48, 36)]
