@@ -97,7 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--noise-sigma", type=float, metavar="S", help="noise std in 1/255 units for networks "
                    "that take a noise level (Kokkinos MMNet), instead of their estimate or default")
-    s.add_argument("--out", required=True, help="table.csv (a .tex beside it holds the LaTeX table)")
+    s.add_argument("--out", required=True, help="table.csv; beside it: .tex (LaTeX), .long.csv (image x method x "
+                   "metric), .pivot.csv (mean, std, 95%% CI), .json (per image, with worst regions)")
+    s.add_argument("--metrics", default="PSNR,SSIM", help="comma-separated metric names (default PSNR,SSIM)")
+    s.add_argument("--store", help="results store to resume from and fill (default: "
+                   ".isp-viewer-matrix.db in the inputs folder, or beside --out when that is read-only)")
+    s.add_argument("--merge", action="append", default=[], metavar="DB", help="first copy in the results of "
+                   "another store, e.g. from another machine (repeatable)")
+    s.add_argument("--ray", metavar="auto|ADDRESS", help="compute on Ray: one actor per GPU / CPU node "
+                   "(auto: a running cluster, else a local one); needs isp-viewer[ray]")
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="local runs' device")
+    s.add_argument("--tile", type=int, default=512, help="engine tile side in input pixels (part of each "
+                   "network cell's key, so every machine runs the same tiles)")
+    s.add_argument("--worst", default="absolute", help="worst regions by absolute and/or ssim error "
+                   "(comma-separated, or none)")
+    s.add_argument("--window", type=int, default=64, help="worst-region window side in pixels")
+    s.add_argument("--top-k", type=int, default=8, help="worst regions kept per image and method")
 
     s = sub.add_parser("compare", help="build a comparison session (.ispv) with one figure, without a window")
     s.add_argument("inputs", nargs="+", metavar="INPUT", help="what the methods run on (a ground truth when "
@@ -429,26 +444,11 @@ def _json_rows(rows: list[dict]) -> list[dict]:
 
 @command("eval")
 def cmd_eval(args: argparse.Namespace) -> int:
-    from isp_viewer.metrics import match_by_name
-    from isp_viewer.metrics.evaluation import evaluate_recipe
-
-    recipe = [("classical", a) for a in args.classical] + [("network", m) for m in args.model]
-    if not recipe:
-        raise InputError("name at least one --model or --classical method")
-    pairs = match_by_name(args.inputs, args.refs)
-    conv = _convention(args.preset, args.scale)
+    from isp_viewer.matrix.command import run_eval
     from isp_viewer.models.registry import get_spec
 
     options = _noise_options(args, [get_spec(m) for m in args.model])
-    table = evaluate_recipe(pairs, recipe, conv, simulate_cfa=args.simulate_cfa, downscale=args.downscale,
-                            progress=lambda done, total: print(f"{done} / {total} images", file=sys.stderr),
-                            options=options)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(table.to_csv())
-    out.with_suffix(".tex").write_text(table.to_latex())
-    print(f"{out}  ({len(table.images)} images; {conv.describe()})")
-    return 0
+    return run_eval(args, _convention(args.preset, args.scale), options)
 
 
 @command("compare")
