@@ -101,3 +101,30 @@ def test_display_problem_cases():
     assert "WAYLAND_DISPLAY" in display_problem({"QT_QPA_PLATFORM": "wayland", "DISPLAY": ":0"}, "linux")
     assert "neither DISPLAY nor WAYLAND_DISPLAY" in display_problem({}, "linux")
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+
+
+def test_demo_ground_truth_first_then_methods_then_network_panel(qtbot, tmp_path, monkeypatch):
+    pytest.importorskip("PySide6", reason="the window needs PySide6")
+    from isp_viewer.ui import main_window
+    from isp_viewer.ui.pane import ImagePane
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ISPV_STUDY_DB", str(tmp_path / "study.sqlite"))
+    events = []
+    show, add_classical = ImagePane.set_display, main_window.MainWindow.add_classical
+    monkeypatch.setattr(ImagePane, "set_display", lambda self, *a: (events.append(("pixels", self.item_id)),
+                                                                    show(self, *a))[1])
+    monkeypatch.setattr(main_window.MainWindow, "add_classical",
+                        lambda self, algo, *a: (events.append(("method", algo)), add_classical(self, algo, *a))[1])
+    from isp_viewer.app import start
+
+    _app, win = start([])
+    qtbot.addWidget(win)
+    try:
+        ref_id = next(iter(win.panes))
+        qtbot.waitUntil(lambda: len(win.panes) >= 5 and win._models is not None, timeout=120000)
+        assert events[0] == ("pixels", ref_id)           # the ground truth before any other work
+        assert [e for e in events if e[0] == "method"] == [("method", a) for a in ("bilinear", "malvar", "menon")]
+        assert win.models.source is win.session.sources[next(iter(win.session.sources))]   # the demo mosaic
+    finally:
+        win.close()
