@@ -160,6 +160,9 @@ def bayer_mosaic(values: np.ndarray, cfa: str, path: str, bits: int, black: int,
 
     if cfa not in BAYER_PATTERNS:
         raise InputError(f"packed Bayer data needs one of {', '.join(BAYER_PATTERNS)}, not {cfa!r}")
+    h, w = values.shape[:2]
+    if h < 2 or w < 2:
+        raise InputError(f"{Path(path).name} is {w}x{h}; a Bayer frame needs at least 2x2 pixels")
     white = (1 << bits) - 1
     if not 0 <= black < white:
         raise InputError(f"black level {black} must lie below the {bits}-bit white level {white}")

@@ -13,7 +13,12 @@ from isp_viewer.core.region import Region, fit_region
 from isp_viewer.io.arrays import read_bayer_array
 from isp_viewer.io.checks import check_input_file, fit_white_level
 from isp_viewer.io.dng import write_linear_dng
-from isp_viewer.io.images import check_output_path, read_image, simulate_mosaic, write_image
+from isp_viewer.io.images import (
+    check_output_path,
+    read_image,
+    simulate_mosaic,
+    write_image,
+)
 from isp_viewer.io.open import ALL_SUFFIXES, SUPPORTED_SUFFIXES, open_any
 from isp_viewer.io.raw import LibRawOptions, open_raw, quick_preview, render_libraw
 
@@ -82,6 +87,9 @@ def test_one_pixel_image_is_named_by_its_size_when_simulating(tmp_path):
     cv2.imwrite(str(tmp_path / "one.png"), np.full((1, 1, 3), 90, np.uint8))
     with pytest.raises(InputError, match=r"one.png is 1x1; .* at least 2x2"):
         simulate_mosaic(read_image(tmp_path / "one.png"), "GRBG")
+    np.save(tmp_path / "one.npy", np.full((1, 1), 7, np.uint16))
+    with pytest.raises(InputError, match=r"one.npy is 1x1; a Bayer frame needs at least 2x2"):
+        read_bayer_array(tmp_path / "one.npy", "RGGB")
 
 
 # 6 -- folders ------------------------------------------------------------------------------------
@@ -108,7 +116,7 @@ def lying_png(path) -> None:
     import struct
     import zlib
 
-    ok, enc = cv2.imencode(".png", np.full((16, 16, 3), 128, np.uint8))
+    _, enc = cv2.imencode(".png", np.full((16, 16, 3), 128, np.uint8))
     b = bytearray(enc.tobytes())
     struct.pack_into(">I", b, 20, 4000)
     struct.pack_into(">I", b, 29, zlib.crc32(bytes(b[12:29])) & 0xFFFFFFFF)

@@ -37,7 +37,8 @@ def _live_ids() -> list[str]:
 def test_table_covers_every_network_with_todays_definition():
     table = _table()
     assert table["half_tol"] == pt.HALF_TOL and table["side"] == pt.SIDE
-    assert set(table["networks"]) == {s.id for s in pt.measured_specs()}
+    assert set(table["networks"]) == {s.id for s in pt.measured_specs()}, \
+        "networks changed: re-record with python -m tests.models.precision_table"
     for spec in pt.measured_specs():
         row = table["networks"][spec.id]
         shape = list(pt.natural_input(spec)[0].shape)
