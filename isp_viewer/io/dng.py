@@ -54,7 +54,7 @@ def write_linear_dng(path: str | Path, rgb: np.ndarray, white: int = 65535, make
 
     path = Path(path)
     rgb = np.ascontiguousarray(rgb, np.uint16)
-    matrix = [v for row in _XYZ_TO_SRGB for c in row for v in (int(round(c * 10000)), 10000)]
+    matrix = [v for row in _XYZ_TO_SRGB for c in row for v in (round(c * 10000), 10000)]
     extratags = [
         (271, "s", 0, make, True),
         (272, "s", 0, model, True),
