@@ -47,23 +47,31 @@ def test_window_shown_without_heavy_modules(tmp_path):
     assert loaded_modules(run_python(code, env)) == []
 
 
-def test_info_imports_no_heavy_module(tmp_path):
+def test_info_render_metrics_import_no_heavy_module(tmp_path):
     import numpy as np
 
     from isp_viewer.core.image import Image
+    from isp_viewer.io.dng import write_bayer_dng
     from isp_viewer.io.images import write_image
 
-    path = tmp_path / "grey.png"
-    write_image(path, Image(np.full((8, 8, 3), 0.5, np.float32)), bits=8)
+    png = tmp_path / "grey.png"
+    write_image(png, Image(np.random.default_rng(1).random((32, 32, 3)).astype(np.float32)), bits=8)
+    mosaic = np.random.default_rng(0).integers(600, 4000, (64, 96), dtype=np.uint16)
+    dng = write_bayer_dng(tmp_path / "tiny.dng", mosaic, "RGGB", black=512, white=4095)
+    commands = [["info", str(png)], ["info", str(dng)], ["metrics", "--ref", str(png), str(png), "--json"],
+                ["render", str(dng), "--out", str(tmp_path / "out.png")]]
     code = (
         "import contextlib, io, json, sys\n"
         "from isp_viewer.cli import main\n"
-        "out = io.StringIO()\n"
-        f"with contextlib.redirect_stdout(out):\n    rc = main(['info', {str(path)!r}])\n"
-        "assert rc == 0 and json.loads(out.getvalue())['path'].endswith('grey.png'), out.getvalue()\n"
+        f"for args in {commands!r}:\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        rc = main(args)\n"
+        "    assert rc == 0, (args, out.getvalue())\n"
         + LOADED
     )
     assert loaded_modules(run_python(code)) == []
+    assert (tmp_path / "out.png").stat().st_size > 0
 
 
 def test_engine_and_study_packages_import_light():
