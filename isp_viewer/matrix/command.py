@@ -108,6 +108,7 @@ def run_eval(args: argparse.Namespace, convention, network_options: dict) -> int
     print(f"{out}  ({len(table.images)} images; {convention.describe()})")
     print(pivot_text(table), end="")
     reused = summary.total_tasks - len(summary.computed)
-    print(f"# {summary.cells_total} cells: {summary.cells_computed} computed on {summary.backend} in "
-          f"{summary.seconds:.1f} s, the rest of {reused} runs from {store_path}", file=sys.stderr)
+    print(f"# {summary.cells_total} cells in {summary.total_tasks} runs (image x method): {len(summary.computed)} "
+          f"runs computed on {summary.backend} in {summary.seconds:.1f} s, {reused} read from {store_path}",
+          file=sys.stderr)
     return 0
