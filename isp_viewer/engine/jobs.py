@@ -138,7 +138,7 @@ class Job:
                    options=freeze_options(options), **fields)
 
     @classmethod
-    def from_source(cls, spec: Any, source: Any, *, weights: str | Path | None = None, wb: str = "camera",
+    def from_source(cls, spec: Any, source: Any, *, weights: str | Path | None = None, wb: str | None = None,
                     **fields: Any) -> "Job":
         """A Job for `spec` (a ModelSpec) on what the user opened (a RawMosaic or an Image):
         the input as `models.adapters.prepare_input` makes it (ModelError when it cannot work),

@@ -1,12 +1,15 @@
 """From what the user opened (a RawMosaic or an Image) to a network's input, and back.
 
 Each network's own `infer` handles its packing, phase and padding; this module only decides
-which array it receives (white-balanced mosaic, sRGB, linear RGB) and how its output becomes an
-`Image` on the reference grid (camera-RGB outputs are developed like LibRaw's).
+which array it receives (a RAW mosaic in the descriptor's `input_convention`: white balance or
+none, black level subtracted or kept; sRGB; linear RGB) and how its output becomes an `Image` on
+the reference grid (camera-RGB outputs are brought back to black-subtracted, white-balanced
+values and developed like LibRaw's).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Union
 
 import numpy as np
@@ -14,15 +17,68 @@ import torch
 
 from isp_viewer.core.errors import ModelError
 from isp_viewer.core.image import Image, linear_to_srgb, srgb_to_linear
-from isp_viewer.io.develop import colour_demosaicing, develop, network_input
+from isp_viewer.io.develop import colour_demosaicing, develop, is_display_referred, network_input
 from isp_viewer.io.raw import RawMosaic
-from isp_viewer.models.spec import InputKind, ModelSpec, Task
+from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task
 
 Source = Union[RawMosaic, Image]
 
 
-def prepare_input(spec: ModelSpec, source: Source, wb: str = "camera") -> tuple[np.ndarray, str | None]:
-    """(array, cfa) as spec.infer expects, or ModelError saying why this input cannot work."""
+def raw_input(source: RawMosaic, convention: InputConvention) -> np.ndarray:
+    """HxW float32 in [0, 1]: the mosaic as a network with this input convention was trained on it.
+
+    Display-referred mosaics (simulated from an sRGB image) are already what demosaickers see."""
+    if is_display_referred(source) or convention.as_developed:
+        return network_input(source, "camera")
+    if convention.black_level == "subtract":
+        x = source.normalized()
+    else:
+        x = np.clip(source.mosaic.astype(np.float32) / np.float32(max(source.white_level, 1)), 0.0, 1.0)
+    if convention.white_balance == "camera":
+        x *= _per_cfa_site(source, source.white_balance_gains("camera"))
+        np.clip(x, 0.0, 1.0, out=x)
+    return x
+
+
+def _per_cfa_site(source: RawMosaic, rgb_values) -> np.ndarray:
+    """The (R, G, B) values laid out like the mosaic's CFA, as one repeating cell (broadcasts)."""
+    letters = np.array(list(source.cfa)).reshape(source.cfa_indices.shape)
+    cell = np.vectorize(lambda letter: float(rgb_values["RGB".index(letter)]))(letters).astype(np.float32)
+    reps = (-(-source.height // cell.shape[0]), -(-source.width // cell.shape[1]))
+    return np.tile(cell, reps)[:source.height, :source.width]
+
+
+def to_developed(spec: ModelSpec, out: np.ndarray, source: Source) -> np.ndarray:
+    """A camera-space output (a mosaic, or camera RGB of a demosaicker/denoiser) brought from the
+    network's input convention to the one `develop` expects: black subtracted, camera white balance."""
+    conv = spec.input_convention
+    if not isinstance(source, RawMosaic) or is_display_referred(source) or conv.as_developed:
+        return out
+    if out.ndim == 3 and spec.task not in (Task.DEMOSAICK, Task.JOINT_DENOISE_DEMOSAICK, Task.DENOISE):
+        return out   # already display RGB (a learned ISP)
+    out = np.array(out, np.float32)
+    white = np.float32(max(source.white_level, 1))
+    gains = source.white_balance_gains("camera") if conv.white_balance == "none" else np.ones(3, np.float32)
+    if out.ndim == 2:
+        if out.shape != (source.height, source.width):
+            return out
+        if conv.black_level == "keep":
+            black = source.black_map()
+            out = (out * white - black) / np.maximum(white - black, 1.0)
+        out *= _per_cfa_site(source, gains)
+    else:
+        if conv.black_level == "keep":
+            black = np.asarray(source.black_levels[:3], np.float32)
+            out = (out * white - black) / np.maximum(white - black, 1.0)
+        out *= np.asarray(gains, np.float32)
+    return np.clip(out, 0.0, 1.0)
+
+
+def prepare_input(spec: ModelSpec, source: Source, wb: str | None = None) -> tuple[np.ndarray, str | None]:
+    """(array, cfa) as spec.infer expects, or ModelError saying why this input cannot work.
+
+    RAW mosaics follow the descriptor's `input_convention` (white balance, black level); wb
+    ("camera" | "none") overrides its white balance, for experiments."""
     kind = spec.input_kind
     if kind in (InputKind.BAYER, InputKind.XTRANS):
         if not isinstance(source, RawMosaic):
@@ -31,7 +87,10 @@ def prepare_input(spec: ModelSpec, source: Source, wb: str = "camera") -> tuple[
             raise ModelError(f"{spec.name} works on 2x2 Bayer mosaics; this file is X-Trans")
         if kind is InputKind.XTRANS and not source.is_xtrans:
             raise ModelError(f"{spec.name} works on X-Trans mosaics; this file is Bayer {source.cfa}")
-        x, cfa = network_input(source, wb), source.cfa
+        convention = spec.input_convention
+        if wb is not None:
+            convention = replace(convention, white_balance=wb)
+        x, cfa = raw_input(source, convention), source.cfa
     else:
         if isinstance(source, RawMosaic):
             raise ModelError(f"{spec.name} needs an RGB image; render the RAW first (e.g. with a LibRaw baseline)")
@@ -49,6 +108,7 @@ def prepare_input(spec: ModelSpec, source: Source, wb: str = "camera") -> tuple[
 
 def finish_output(spec: ModelSpec, out: np.ndarray, source: Source, label: str, meta: dict) -> Image:
     """The network's output as an Image on the reference grid."""
+    out = to_developed(spec, out, source)
     if out.ndim == 2:
         # A mosaic (RAW denoiser, RGB->RAW): shown through a classical demosaic.
         cd = colour_demosaicing()
@@ -96,8 +156,9 @@ def run_network(loaded, source: Source, *, reference: Image | None = None, devic
     """Full-frame run of a loaded network (with its companions and reference) as a finished Image.
 
     meta holds what a sidecar or a session needs: model, weights path and sha256, device, dtype,
-    seconds. The engine runs the same networks tiled; this is the one-pass path of the CLI, the
-    session provider and the window's Methods menu.
+    seconds. Callers run networks through the engine (`isp_viewer.engine.run.run_through_engine`:
+    tiled, cancellable, cached); this one-pass run is the reference that tests and bench/ compare
+    the engine against.
     """
     import time
 

@@ -25,6 +25,44 @@ class InputKind(str, Enum):
 
 
 @dataclass(frozen=True)
+class InputConvention:
+    """What a RAW-domain network was trained on, so a camera RAW is given the same (RGB inputs are
+    described by InputKind alone).
+
+    white_balance: "camera" (the as-shot gains applied to the mosaic) or "none" (sensor values as
+    measured). black_level: "subtract" ((v - black) / (white - black)) or "keep" (v / white: the
+    network's training data kept the pedestal). colour_space: what the values are, in words.
+    source: where these facts come from (NETWORKS.md section, upstream file), shown with the notes.
+    Display-referred mosaics (simulated from an sRGB image) are given as they are, whatever this says.
+    """
+
+    white_balance: str = "camera"
+    black_level: str = "subtract"
+    colour_space: str = "linear camera RGB"
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.white_balance not in ("camera", "none"):
+            raise ValueError(f"white_balance must be 'camera' or 'none', not {self.white_balance!r}")
+        if self.black_level not in ("subtract", "keep"):
+            raise ValueError(f"black_level must be 'subtract' or 'keep', not {self.black_level!r}")
+
+    @property
+    def as_developed(self) -> bool:
+        """True when the network eats what `io.develop` does: black subtracted, camera white balance."""
+        return self.white_balance == "camera" and self.black_level == "subtract"
+
+    def describe(self) -> str:
+        wb = "camera white balance" if self.white_balance == "camera" else "no white balance"
+        black = "black subtracted" if self.black_level == "subtract" else "black level kept"
+        return f"{self.colour_space}, {wb}, {black}, white-normalised" + (f" ({self.source})" if self.source else "")
+
+
+# Demosaickers trained on mosaics of white-balanced photos; also the convention of networks that do not say.
+WHITE_BALANCED = InputConvention()
+
+
+@dataclass(frozen=True)
 class WeightFile:
     """A checkpoint the network accepts: file names users drop in weights/, optional sha256."""
 
@@ -74,3 +112,4 @@ class ModelSpec:
     companions: tuple[Companion, ...] = ()
     needs_reference: bool = False        # infer takes reference_rgb: a clean sRGB of the same scene
     reports_progress: bool = False       # infer takes progress(fraction): whole-frame runs report within a pass
+    input_convention: InputConvention = WHITE_BALANCED   # RAW inputs: white balance, black level, colour space

@@ -37,13 +37,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from isp_viewer.core.errors import ModelError
-from isp_viewer.models.spec import Companion, InputKind, ModelSpec, Task, WeightFile
+from isp_viewer.models.nets._bayer import flip, pack_rggb, pad_to_even, rggb_flips, unpack_rggb
+from isp_viewer.models.spec import Companion, InputConvention, InputKind, ModelSpec, Task, WeightFile
 
 CCM_BLUR_SIZE = 21      # CCM's fixed Gaussian: 21x21, sigma 12, reflect padding 10
 CCM_BLUR_SIGMA = 12.0
 PREBLUR_SIZE = 5        # upstream's data generator smooths the clean RGB (5x5, sigma 1) before Rgb2Raw/CCM
 PREBLUR_SIGMA = 1.0
-BAYER_PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -275,51 +275,6 @@ def build_raw2rgb() -> nn.Module:
 # Mosaic helpers (numpy)
 # ----------------------------------------------------------------------------------------------
 
-def pack_rggb(mosaic: np.ndarray) -> np.ndarray:
-    """HxW RGGB mosaic (H, W even) → 4 x H/2 x W/2 planes in the order (0,0), (0,1), (1,0), (1,1)."""
-    return np.stack([mosaic[0::2, 0::2], mosaic[0::2, 1::2], mosaic[1::2, 0::2], mosaic[1::2, 1::2]])
-
-
-def unpack_rggb(packed: np.ndarray) -> np.ndarray:
-    """Inverse of `pack_rggb`: 4 x h x w → 2h x 2w mosaic."""
-    _, h, w = packed.shape
-    mosaic = np.empty((2 * h, 2 * w), dtype=packed.dtype)
-    mosaic[0::2, 0::2], mosaic[0::2, 1::2] = packed[0], packed[1]
-    mosaic[1::2, 0::2], mosaic[1::2, 1::2] = packed[2], packed[3]
-    return mosaic
-
-
-def _rggb_flips(cfa: str | None, who: str) -> tuple[bool, bool]:
-    """(flip up-down, flip left-right) that bring a 2x2 Bayer pattern to RGGB."""
-    if cfa is None:
-        raise ModelError(f"{who} needs the mosaic's Bayer CFA pattern (e.g. RGGB)")
-    pattern = cfa.upper()
-    if len(pattern) == 36:
-        raise ModelError(f"{who} works on 2x2 Bayer mosaics, not X-Trans")
-    if pattern not in BAYER_PATTERNS:
-        raise ModelError(f"{who} needs a 2x2 Bayer CFA (RGGB, BGGR, GRBG or GBRG), got {cfa!r}")
-    red = pattern.index("R")
-    return red // 2 == 1, red % 2 == 1
-
-
-def _flip(array: np.ndarray, flips: tuple[bool, bool]) -> np.ndarray:
-    """Apply (up-down, left-right) flips to the first two axes; its own inverse."""
-    if flips[0]:
-        array = array[::-1]
-    if flips[1]:
-        array = array[:, ::-1]
-    return array
-
-
-def _pad_to_even(array: np.ndarray) -> np.ndarray:
-    """Reflect-pad the bottom/right to even H, W. Reflection keeps a Bayer mosaic's CFA phase."""
-    pad_h, pad_w = array.shape[0] % 2, array.shape[1] % 2
-    if not (pad_h or pad_w):
-        return array
-    widths = [(0, pad_h), (0, pad_w)] + [(0, 0)] * (array.ndim - 2)
-    return np.pad(array, widths, mode="reflect")
-
-
 def _check_mosaic(x: np.ndarray, who: str, min_size: int) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 2:
@@ -446,9 +401,9 @@ def infer_denoise_raw(
     """
     who = "CycleISP RAW denoiser"
     x = _check_mosaic(x, who, min_size=2)
-    flips = _rggb_flips(cfa, who)
+    flips = rggb_flips(cfa, who)
     h, w = x.shape
-    rggb = _flip(_pad_to_even(x), flips)
+    rggb = flip(pad_to_even(x), flips)
     if noise is None:
         noise = estimate_noise_levels(rggb)
     noisy = pack_rggb(rggb)
@@ -457,7 +412,7 @@ def infer_denoise_raw(
     with torch.inference_mode():
         out = net(_to_tensor(noisy, device, dtype), _to_tensor(variance, device, dtype))
         out = out.clamp(0.0, 1.0)[0].float().cpu().numpy()
-    mosaic = _flip(unpack_rggb(out), flips)
+    mosaic = flip(unpack_rggb(out), flips)
     return np.ascontiguousarray(mosaic[:h, :w], dtype=np.float32)
 
 
@@ -497,7 +452,7 @@ def infer_rgb2raw(
     """
     x = _check_rgb(x, "CycleISP RGB→RAW", min_size=3)
     h, w = x.shape[:2]
-    rgb = _hwc_to_chw(_pad_to_even(x))
+    rgb = _hwc_to_chw(pad_to_even(x))
     net = net.to(device=device, dtype=dtype)
     with torch.inference_mode():
         rgb_t = _to_tensor(rgb, device, dtype)
@@ -540,11 +495,11 @@ def infer_raw2rgb(
             f"{who}: the reference RGB image ({reference.shape[1]}x{reference.shape[0]}) must match "
             f"the mosaic ({x.shape[1]}x{x.shape[0]})"
         )
-    flips = _rggb_flips(cfa, who)
+    flips = rggb_flips(cfa, who)
     h, w = x.shape
     # The reference is flipped with the mosaic so that the colour features stay aligned with it.
-    packed = pack_rggb(_flip(_pad_to_even(x), flips))
-    ref = _hwc_to_chw(_flip(_pad_to_even(reference), flips))
+    packed = pack_rggb(flip(pad_to_even(x), flips))
+    ref = _hwc_to_chw(flip(pad_to_even(reference), flips))
     raw_net = raw_net.to(device=device, dtype=dtype)
     ccm_net = ccm_net.to(device=device, dtype=dtype)
     with torch.inference_mode():
@@ -553,7 +508,7 @@ def infer_raw2rgb(
             ref_t = _preblur(ref_t)
         rgb = raw_net(_to_tensor(packed, device, dtype), ccm_net(ref_t)).clamp(0.0, 1.0)
         rgb = rgb[0].float().cpu().numpy().transpose(1, 2, 0)
-    return np.ascontiguousarray(_flip(rgb, flips)[:h, :w], dtype=np.float32)
+    return np.ascontiguousarray(flip(rgb, flips)[:h, :w], dtype=np.float32)
 
 
 def infer_raw2rgb_spec(
@@ -595,6 +550,14 @@ TILING_NOTE = (
 _DENOISER_RADIUS = 1 + 4 * (8 * 3 + 1) + 1 + 1          # 103
 _ISP_RADIUS = 1 + 3 * (5 * 3 + 1) + 1 + 1               # 51 (Rgb2Raw; Raw2Rgb's 1x1 tail adds 0)
 
+# CycleISP's RAW is the sensor's linear RAW, black-subtracted and normalised, before any white
+# balance (its RAW2RGB branch learns the white balance with the rest of the ISP).
+CYCLEISP_RAW = InputConvention(
+    white_balance="none", black_level="subtract", colour_space="linear sensor RAW, RGGB",
+    source="NETWORKS.md §2 Input conventions [code]: swz30/CycleISP linear RAW, black subtracted, "
+           "/(white - black), not white-balanced",
+)
+
 SPECS: list[ModelSpec] = [
     ModelSpec(
         id="cycleisp_denoise_raw",
@@ -623,8 +586,10 @@ SPECS: list[ModelSpec] = [
             "Option noise=(shot, read) sets variance = shot*x + read in [0,1] units (a DNG NoiseProfile "
             "fits; three pairs for R, G, B are accepted); by default it is estimated from the image. "
             "Non-RGGB phases are flipped to RGGB and back, as upstream's DND script does. " + TILING_NOTE
+            + " Input convention: " + CYCLEISP_RAW.describe() + "."
         ),
         options={"noise": None},
+        input_convention=CYCLEISP_RAW,
     ),
     ModelSpec(
         id="cycleisp_denoise_rgb",
@@ -703,7 +668,9 @@ SPECS: list[ModelSpec] = [
             "(build_ccm() with ccm_joint.pth) and reference_rgb (HxWx3 on the mosaic's grid). Upstream "
             "only uses it to synthesize noisy sRGB from a clean sRGB, so it is not a camera ISP on its own. "
             "Option preblur (default True) smooths the reference as upstream's generator does. " + TILING_NOTE
+            + " Input convention: " + CYCLEISP_RAW.describe() + "."
         ),
         options={"preblur": True},
+        input_convention=CYCLEISP_RAW,
     ),
 ]

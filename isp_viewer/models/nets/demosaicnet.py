@@ -45,7 +45,7 @@ import torch
 from torch import nn
 
 from isp_viewer.core.errors import ModelError
-from isp_viewer.models.spec import InputKind, ModelSpec, Task, WeightFile
+from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task, WeightFile
 
 WIDTH = 64
 BAYER_DEPTH = 15
@@ -364,6 +364,12 @@ def infer_demosaicnet_xtrans(net: nn.Module, x: np.ndarray, *, cfa: str | None =
 
 # --- descriptors -------------------------------------------------------------------------------
 
+# Trained on mosaics sampled from (white-balanced) sRGB photos: a camera RAW is given white-balanced.
+DEMOSAICNET_MOSAIC = InputConvention(
+    white_balance="camera", black_level="subtract", colour_space="camera RGB, linear (option srgb_transfer encodes it)",
+    source="NETWORKS.md §6 Input [code]: mgharbi/demosaicnet mosaics of sRGB images in [0, 1]",
+)
+
 SPECS: list[ModelSpec] = [
     ModelSpec(
         id="demosaicnet_bayer",
@@ -394,8 +400,10 @@ SPECS: list[ModelSpec] = [
             "Demosaick-only PyTorch release (the noise-aware model exists only in the old Caffe code). "
             "Trained on sRGB-encoded images: linear RAW mosaics are off its training distribution "
             "(option srgb_transfer=True encodes before and decodes after). Any Bayer phase (shifted to GRBG); "
-            "borders by parity-preserving mirror padding. Output clipped to [0, 1]; upstream does not clamp."
+            "borders by parity-preserving mirror padding. Output clipped to [0, 1]; upstream does not clamp. "
+            "Input convention: " + DEMOSAICNET_MOSAIC.describe() + "."
         ),
+        input_convention=DEMOSAICNET_MOSAIC,
     ),
     ModelSpec(
         id="demosaicnet_xtrans",
@@ -422,7 +430,8 @@ SPECS: list[ModelSpec] = [
             "Demosaick-only. Trained on sRGB-encoded images (see srgb_transfer). Accepts any 6x6 cell that "
             "is a shifted copy of upstream's (this includes the R/B-swapped and transposed forms, which are "
             "shifts of it). Borders: mirror padding about a row/column of cell phase 1 or 4, which keeps "
-            "the 6x6 pattern. Output clipped to [0, 1]."
+            "the 6x6 pattern. Output clipped to [0, 1]. Input convention: " + DEMOSAICNET_MOSAIC.describe() + "."
         ),
+        input_convention=DEMOSAICNET_MOSAIC,
     ),
 ]

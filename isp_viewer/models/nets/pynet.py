@@ -9,8 +9,8 @@ Network contract: input (B, 4, h, w) float32, the RGGB Bayer frame packed as
 [B, G(0,1), R, G(1,0)] and divided by 1020 (10-bit Huawei P20 data), h and w multiples of 16;
 output (B, 3, 2h, 2w) sigmoid RGB in [0, 1] at the Bayer resolution.
 
-The Bayer helpers here (`validate_bayer`, `pad_to_rggb`, `pack_bayer_pynet`, `run_on_bayer`)
-are shared with PyNET-CA, which was trained on the same data with the same channel order.
+The Bayer helpers here (`validate_bayer`, `pad_to_rggb`, `pack_bayer_pynet`, `run_on_bayer`, built
+on `nets._bayer`) are shared with PyNET-CA, which was trained on the same data with the same channel order.
 """
 
 from __future__ import annotations
@@ -20,11 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from isp_viewer.core.errors import ModelError
-from isp_viewer.models.spec import InputKind, ModelSpec, Task, WeightFile
-
-# Raw sample position of the red pixel in each supported 2x2 pattern (row, column).
-RED_OFFSET = {"RGGB": (0, 0), "GRBG": (0, 1), "GBRG": (1, 0), "BGGR": (1, 1)}
+from isp_viewer.models.nets._bayer import reflect_to_rggb, rggb_padding, validate_mosaic
+from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task, WeightFile
 
 # Packed sides must be divisible by 16 (four 2x2 max-pools), so Bayer sides by 32; the coarsest
 # level needs at least 2x2 for its reflection-padded 3x3 convolutions, hence 64 Bayer pixels.
@@ -240,34 +237,13 @@ def validate_bayer(x: np.ndarray, cfa: str | None, network: str) -> str:
 
     Returns the upper-cased CFA string; raises ModelError with a user-facing reason otherwise.
     """
-    x = np.asarray(x)
-    if x.ndim != 2:
-        raise ModelError(f"{network} needs a RAW Bayer mosaic (HxW), got an array of shape {x.shape}")
-    if cfa is None:
-        raise ModelError(f"{network} needs the mosaic's CFA pattern (e.g. RGGB)")
-    pattern = cfa.upper()
-    if len(pattern) == 36:
-        raise ModelError(f"{network} works on 2x2 Bayer mosaics only, not X-Trans")
-    if pattern not in RED_OFFSET:
-        raise ModelError(f"{network} does not support the CFA pattern {cfa!r} (RGGB, BGGR, GRBG or GBRG)")
-    h, w = x.shape
-    if min(h, w) < MIN_INPUT_SIDE:
-        raise ModelError(f"{network} needs at least {MIN_INPUT_SIDE}x{MIN_INPUT_SIDE} pixels, got {w}x{h}")
-    return pattern
+    return validate_mosaic(x, cfa, network, MIN_INPUT_SIDE)
 
 
 def bayer_padding(h: int, w: int, cfa: str) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) reflection padding that makes an HxW `cfa` mosaic RGGB-phased
-    with sides that are multiples of 32 (and at least 64).
-
-    Reflection maps row -k to row k and row h-1+k to h-1-k, both of the same parity, so a
-    reflected border continues the CFA pattern; padding the top by 1 therefore brings an
-    odd raw row (the one holding red for GBRG/BGGR) to row 0.
-    """
-    top, left = RED_OFFSET[cfa]
-    padded_h = max(-(-(h + top) // BAYER_MULTIPLE) * BAYER_MULTIPLE, MIN_PADDED_SIDE)
-    padded_w = max(-(-(w + left) // BAYER_MULTIPLE) * BAYER_MULTIPLE, MIN_PADDED_SIDE)
-    return top, padded_h - h - top, left, padded_w - w - left
+    with sides that are multiples of 32 (and at least 64)."""
+    return rggb_padding(h, w, cfa, BAYER_MULTIPLE, MIN_PADDED_SIDE)
 
 
 def pad_to_rggb(x: np.ndarray, cfa: str) -> tuple[np.ndarray, tuple[int, int]]:
@@ -275,9 +251,7 @@ def pad_to_rggb(x: np.ndarray, cfa: str) -> tuple[np.ndarray, tuple[int, int]]:
 
     Returns the padded float32 frame and the (top, left) origin of the input inside it.
     """
-    top, bottom, left, right = bayer_padding(*x.shape, cfa)
-    padded = np.pad(np.asarray(x, dtype=np.float32), ((top, bottom), (left, right)), mode="reflect")
-    return padded, (top, left)
+    return reflect_to_rggb(x, cfa, BAYER_MULTIPLE, MIN_PADDED_SIDE)
 
 
 def pack_bayer_pynet(rggb: np.ndarray) -> np.ndarray:
@@ -323,7 +297,7 @@ def infer_pynet(
 ) -> np.ndarray:
     """Render an HxW Bayer mosaic with PyNET.
 
-    x: HxW float32 in [0, 1], black-subtracted and white-normalised; cfa: "RGGB", "BGGR",
+    x: HxW float32 in [0, 1], white-normalised (the adapters keep the pedestal: ZURICH_RAW); cfa: "RGGB", "BGGR",
     "GRBG" or "GBRG". Our [0, 1] is taken as the 10-bit range 0..1023 that PyNET divided by
     1020. Returns HxWx3 float32 display-referred RGB in [0, 1] on the input's grid.
     """
@@ -339,6 +313,13 @@ CAMERA_NOTE = (
     "Camera-specific: trained on Huawei P20 (Sony IMX380) RAW against Canon 5D Mark IV photos "
     "(Zurich RAW-to-RGB); on other cameras' RAW expect colour casts and noise handling "
     "that do not fit — that is the model, not a bug."
+)
+
+# Zurich RAW-to-RGB frames are fed as stored: sensor values with their pedestal, no white balance.
+ZURICH_RAW = InputConvention(
+    white_balance="none", black_level="keep", colour_space="linear sensor RAW (Huawei P20, IMX380)",
+    source="NETWORKS.md §1 Input [code]: aiff22/PyNET-PyTorch load_data.py reads the Zurich RAW PNGs "
+           "as they are and divides by 4*255",
 )
 
 SPECS: list[ModelSpec] = [
@@ -371,6 +352,8 @@ SPECS: list[ModelSpec] = [
                          "README); TF original ~21.19 dB / 0.8620 (paper, unverified)",
         notes=CAMERA_NOTE + " Input: RGGB packed as [B, G, R, G], [0,1] read as 10-bit /1020 "
               "(the dataset was not black-subtracted). Output at the Bayer resolution. Not "
-              "tile-exact (InstanceNorm): prefer full frames; tiles need wide overlap.",
+              "tile-exact (InstanceNorm): prefer full frames; tiles need wide overlap. "
+              "Input convention: " + ZURICH_RAW.describe() + ".",
+        input_convention=ZURICH_RAW,
     ),
 ]

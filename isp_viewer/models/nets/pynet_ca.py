@@ -23,7 +23,7 @@ from isp_viewer.models.nets.pynet import (
     run_on_bayer,
     validate_bayer,
 )
-from isp_viewer.models.spec import InputKind, ModelSpec, Task, WeightFile
+from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task, WeightFile
 
 HIDDEN = 16
 
@@ -253,7 +253,7 @@ def infer_pynet_ca(
 ) -> np.ndarray:
     """Render an HxW Bayer mosaic with PyNET-CA.
 
-    x: HxW float32 in [0, 1], black-subtracted and white-normalised; cfa: "RGGB", "BGGR",
+    x: HxW float32 in [0, 1], white-normalised (the adapters keep the pedestal: ZURICH_RAW_CA); cfa: "RGGB", "BGGR",
     "GRBG" or "GBRG". Our [0, 1] is the network's raw/1023, mapped to [-1, 1]. With
     `self_ensemble` the output is upstream's flip/transpose ensemble average (4x the cost).
     Returns HxWx3 float32 display-referred RGB in [0, 1] on the input's grid.
@@ -266,6 +266,13 @@ def infer_pynet_ca(
 
 
 # --------------------------------------------------------------------------- descriptor
+
+# The same Zurich RAW PNGs as PyNET, fed as stored (pedestal kept, no white balance), /1023.
+ZURICH_RAW_CA = InputConvention(
+    white_balance="none", black_level="keep", colour_space="linear sensor RAW (Huawei P20, IMX380)",
+    source="NETWORKS.md §1b Input [code]: egyptdj/skyb-aim2020-public reads the Zurich RAW PNGs as "
+           "they are, /1023 then x*2-1",
+)
 
 SPECS: list[ModelSpec] = [
     ModelSpec(
@@ -305,7 +312,9 @@ SPECS: list[ModelSpec] = [
               "mapped to [-1,1]; output (y+1)/2 at the Bayer resolution. Upstream renders "
               "448x448 Bayer patches (stride 224, cosine blending) with a flip/transpose "
               "ensemble (option self_ensemble). Its README warns results may not reproduce "
-              "with torch > 1.4. Not tile-exact (InstanceNorm, channel attention).",
+              "with torch > 1.4. Not tile-exact (InstanceNorm, channel attention). "
+              "Input convention: " + ZURICH_RAW_CA.describe() + ".",
         options={"self_ensemble": False},
+        input_convention=ZURICH_RAW_CA,
     ),
 ]

@@ -30,7 +30,9 @@ from PIL import ImageFilter
 from torch import nn
 
 from isp_viewer.core.errors import ModelError
-from isp_viewer.models.spec import InputKind, ModelSpec, Task, WeightFile
+from isp_viewer.models.nets._bayer import RED_OFFSET as RED_OFFSET  # re-exported: the phase table
+from isp_viewer.models.nets._bayer import pack_rggb, reflect_to_rggb, validate_mosaic
+from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task, WeightFile
 
 CHANNELS = 64
 RRDB_COUNT = 6
@@ -41,9 +43,6 @@ RES_SCALE = 0.2  # residual scaling inside every dense block and RRDB (ESRGAN st
 DENSITY_GAMMA = 2.2
 BLUR_RADIUS_FIRST = 3
 BLUR_RADIUS_OTHERS = 5
-
-# Raw sample position (row, column) of the red pixel in each supported 2x2 pattern.
-RED_OFFSET = {"RGGB": (0, 0), "GRBG": (0, 1), "GBRG": (1, 0), "BGGR": (1, 1)}
 
 # InstanceNorm needs more than one packed pixel; 8x8 Bayer (4x4 packed) keeps every 5x5 conv sane.
 MIN_INPUT_SIDE = 8
@@ -316,39 +315,13 @@ def build_sgnet() -> SGNet:
 
 
 def _validate_mosaic(x: np.ndarray, cfa: str | None) -> str:
-    x = np.asarray(x)
-    if x.ndim != 2:
-        raise ModelError(f"SGNet needs a RAW Bayer mosaic (HxW), got an array of shape {x.shape}")
-    if cfa is None:
-        raise ModelError("SGNet needs the mosaic's CFA pattern (e.g. RGGB)")
-    pattern = cfa.upper()
-    if len(pattern) == 36:
-        raise ModelError("SGNet works on 2x2 Bayer mosaics only, not X-Trans")
-    if pattern not in RED_OFFSET:
-        raise ModelError(f"SGNet does not support the CFA pattern {cfa!r} (RGGB, BGGR, GRBG or GBRG)")
-    h, w = x.shape
-    if min(h, w) < MIN_INPUT_SIDE:
-        raise ModelError(f"SGNet needs at least {MIN_INPUT_SIDE}x{MIN_INPUT_SIDE} pixels, got {w}x{h}")
-    return pattern
+    return validate_mosaic(x, cfa, "SGNet", MIN_INPUT_SIDE)
 
 
 def pad_to_even_rggb(x: np.ndarray, cfa: str) -> tuple[np.ndarray, tuple[int, int]]:
-    """Reflect-pad an HxW `cfa` mosaic into an RGGB-phased frame with even sides.
-
-    Reflection maps row -1 to row 1 (same parity), so a reflected border continues the CFA:
-    one extra row on top brings the row holding red (odd for GBRG/BGGR) to row 0, and likewise
-    for columns. Returns the float32 frame and the (top, left) origin of the input inside it.
-    """
-    h, w = x.shape
-    top, left = RED_OFFSET[cfa]
-    bottom, right = (h + top) % 2, (w + left) % 2
-    padded = np.pad(np.asarray(x, dtype=np.float32), ((top, bottom), (left, right)), mode="reflect")
-    return padded, (top, left)
-
-
-def pack_rggb(rggb: np.ndarray) -> np.ndarray:
-    """(H, W) RGGB mosaic, H and W even -> (4, H/2, W/2) as [R, G(0,1), G(1,0), B] (TENet's order)."""
-    return np.stack([rggb[0::2, 0::2], rggb[0::2, 1::2], rggb[1::2, 0::2], rggb[1::2, 1::2]])
+    """Reflect-pad an HxW `cfa` mosaic into an RGGB-phased frame with even sides (`_bayer.reflect_to_rggb`).
+    Returns the float32 frame and the (top, left) origin of the input inside it."""
+    return reflect_to_rggb(x, cfa, multiple=2)
 
 
 def sgnet_input(
@@ -403,6 +376,13 @@ def infer_sgnet(
 
 # --------------------------------------------------------------------------- descriptor
 
+# TENet-style training mosaics are sampled from white-balanced sRGB photos (DF2K): a camera RAW is
+# given white-balanced and black-subtracted, linear unless the gamma option encodes it.
+TENET_MOSAIC = InputConvention(
+    white_balance="camera", black_level="subtract", colour_space="camera RGB, linear (option gamma encodes it)",
+    source="NETWORKS.md §3 Input [code, inferred]: TENet's test reads an 8-bit RGGB mosaic of an sRGB image, /255",
+)
+
 SPECS: list[ModelSpec] = [
     ModelSpec(
         id="sgnet",
@@ -440,7 +420,9 @@ SPECS: list[ModelSpec] = [
               "Input: RGGB packed as [R, G, G, B] plus a noise-level plane sigma/255 (option sigma, "
               "8-bit units); upstream's DF2K recipe trains on gamma-encoded sRGB mosaics (option "
               "gamma). A density map (Pillow blur, 8-bit maths) is InstanceNorm-ed over the whole "
-              "frame, so tiles never reproduce the full-frame result exactly: not tile-safe.",
+              "frame, so tiles never reproduce the full-frame result exactly: not tile-safe. "
+              "Input convention: " + TENET_MOSAIC.describe() + ".",
         options={"sigma": 0.0},
+        input_convention=TENET_MOSAIC,
     ),
 ]
