@@ -21,32 +21,25 @@ def default_store(inputs: str | Path, out: Path) -> Path:
 
 
 def metric_names(text: str) -> tuple[str, ...]:
-    """--metrics psnr,ssim -> the names the metric code knows (case as it spells them)."""
-    known = list(_known_metrics())
-    lookup = {m.lower(): m for m in known}
-    names = []
-    for word in (w.strip() for w in text.split(",")):
-        if not word:
-            continue
-        if word.lower() not in lookup:
-            raise InputError(f"--metrics: unknown metric {word!r}; choose from {', '.join(known)}")
-        names.append(lookup[word.lower()])
-    if not names:
-        raise InputError("--metrics: name at least one metric")
-    return tuple(dict.fromkeys(names))
-
-
-def _known_metrics() -> tuple[str, ...]:
+    """--metrics psnr,de2000 -> catalogue names (look-ups ignore case and know its aliases)."""
     try:
-        from isp_viewer.metrics import catalogue
-    except ImportError:
-        catalogue = None
-    names = getattr(catalogue, "METRIC_NAMES", None) if catalogue is not None else None
-    if names and hasattr(catalogue, "score"):
-        return tuple(names)
-    from isp_viewer.metrics.dataset import SUPPORTED_METRICS
+        from isp_viewer.metrics.catalogue import resolve
+    except ImportError:   # before the catalogue: the metrics metrics.dataset scores
+        from isp_viewer.metrics.dataset import SUPPORTED_METRICS
 
-    return SUPPORTED_METRICS
+        lookup = {m.lower(): m for m in SUPPORTED_METRICS}
+
+        def resolve(words: str) -> tuple[str, ...]:
+            names = [w.strip() for w in words.split(",") if w.strip()]
+            unknown = [w for w in names if w.lower() not in lookup]
+            if unknown or not names:
+                raise InputError(f"unknown metric {unknown[0] if unknown else text!r}; choose from "
+                                 f"{', '.join(SUPPORTED_METRICS)}")
+            return tuple(dict.fromkeys(lookup[w.lower()] for w in names))
+    try:
+        return resolve(text)
+    except InputError as err:
+        raise InputError(f"--metrics: {err}") from None
 
 
 def region_specs(text: str, window: int, k: int):

@@ -28,8 +28,8 @@ from isp_viewer.matrix.worker import Worker
 class _MatrixActor:
     """The actor's body: a Worker, made once per actor (its networks stay loaded)."""
 
-    def __init__(self, device: str) -> None:
-        self.worker = Worker(device)
+    def __init__(self, device: str, factory: Callable[[str], Worker] = Worker) -> None:
+        self.worker = factory(device)
 
     def run(self, task: Task):
         return self.worker.run(task)
@@ -54,8 +54,9 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, address: str = "auto", *, retries: int = 2, in_flight: int = 2,
-                 init: dict[str, Any] | None = None) -> None:
+                 init: dict[str, Any] | None = None, worker_factory: Callable[[str], Worker] = Worker) -> None:
         ray = self._ray = import_ray()
+        self._factory = worker_factory   # tests inject failing workers here
         self.retries, self.in_flight = retries, max(1, in_flight)
         self._started = False
         if not ray.is_initialized():
@@ -81,9 +82,11 @@ class RayBackend:
             where = NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
             gpus = int(res.get("GPU", 0))
             for _ in range(gpus):
-                actors.append(remote.options(num_gpus=1, num_cpus=1, scheduling_strategy=where).remote("cuda"))
+                actor = remote.options(num_gpus=1, num_cpus=1, scheduling_strategy=where)
+                actors.append(actor.remote("cuda", self._factory))
             if not gpus and res.get("CPU", 0) >= 1:
-                actors.append(remote.options(num_cpus=int(res["CPU"]), scheduling_strategy=where).remote("cpu"))
+                actor = remote.options(num_cpus=int(res["CPU"]), scheduling_strategy=where)
+                actors.append(actor.remote("cpu", self._factory))
         if not actors:
             raise InputError("the Ray cluster has no node with a CPU or GPU to run on")
         return actors
