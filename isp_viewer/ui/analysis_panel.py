@@ -36,15 +36,19 @@ CURVE_COLOURS = [(0, 0, 0), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 
                  (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
 
-def legend_name(label: str, seen: dict[str, int]) -> str:
-    """A short legend entry: the method without the file name in front, unique among `seen`."""
-    parts = label.split(" · ")
-    if len(parts) > 1 and "." in parts[0]:
-        parts = parts[1:]
-    name = " · ".join(parts)
-    name = name if len(name) <= 40 else name[:19] + "…" + name[-20:]
-    seen[name] = seen.get(name, 0) + 1
-    return name if seen[name] == 1 else f"{name} ({seen[name]})"
+def legend_names(labels: list[str]) -> list[str]:
+    """Short, unique legend entries: the method without the file name in front; where two
+    methods read the same (two files rendered alike), the file name stays; long ones lose their middle."""
+    def short(label: str) -> str:
+        parts = label.split(" · ")
+        return " · ".join(parts[1:] if len(parts) > 1 and "." in parts[0] else parts)
+
+    def elide(text: str) -> str:
+        return text if len(text) <= 40 else text[:19] + "…" + text[-20:]
+
+    shorts = [short(label) for label in labels]
+    names = [elide(label if shorts.count(s) > 1 else s) for label, s in zip(labels, shorts)]
+    return [n if names[:i].count(n) == 0 else f"{n} ({names[:i].count(n) + 1})" for i, n in enumerate(names)]
 
 
 class NumericItem(QTableWidgetItem):
@@ -176,10 +180,10 @@ class AnalysisPanel(QWidget):
 
     def set_spectra(self, curves: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
         self.plot.clear()
-        seen: dict[str, int] = {}
-        for i, (label, freq, power) in enumerate(curves):
+        names = legend_names([label for label, _f, _p in curves])
+        for i, ((_label, freq, power), name) in enumerate(zip(curves, names)):
             pen = pg.mkPen(CURVE_COLOURS[i % len(CURVE_COLOURS)], width=2 if i == 0 else 1.5)
-            self.plot.plot(freq, np.maximum(power, 1e-12), pen=pen, name=legend_name(label, seen))
+            self.plot.plot(freq, np.maximum(power, 1e-12), pen=pen, name=name)
 
     def _export_csv(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")

@@ -38,6 +38,23 @@ FILE_FILTER = ("Images, RAW and sessions (*.ispv *.dng *.cr2 *.cr3 *.nef *.arw *
                "*.png *.tif *.tiff *.jpg *.jpeg *.bmp);;All files (*)")
 
 
+def grid_columns(count: int, image_size: tuple[int, int] | None, width: int, height: int) -> int:
+    """The number of columns that shows `count` images of `image_size` (w, h) largest in a
+    width x height area (wide images stack, tall ones sit side by side)."""
+    if count <= 1:
+        return 1
+    if image_size is None or width < 10 or height < 10:
+        return max(1, math.ceil(math.sqrt(count)))
+    iw, ih = image_size
+    best, best_scale = 1, -1.0
+    for cols in range(1, count + 1):
+        rows = math.ceil(count / cols)
+        scale = min(width / cols / iw, (height / rows - 20) / ih)   # 20 px: the title row
+        if scale > best_scale + 1e-9:
+            best, best_scale = cols, scale
+    return best
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -710,6 +727,8 @@ class MainWindow(QMainWindow):
             self._refresh_study_methods()
             first = self._reference_size() is None or item.id == self.session.reference_id
             self._refresh_display(item)
+            if item.id == self.session.reference_id:
+                self._relayout()   # the reference grid is known now: place every pane on it
             if first or self.fit_mode:
                 QTimer.singleShot(30, self._fit_if_wanted)
         elif item.status == "loading":
@@ -772,7 +791,8 @@ class MainWindow(QMainWindow):
         while self.grid.count():
             self.grid.takeAt(0)
         panes = list(self.panes.values())
-        cols = max(1, math.ceil(math.sqrt(len(panes))))
+        cols = grid_columns(len(panes), self._reference_size(), self.grid_host.width(), self.grid_host.height())
+        self._columns = cols
         for i, pane in enumerate(panes):
             self.grid.addWidget(pane, i // cols, i % cols)
             item = self.session.items.get(pane.item_id)
@@ -966,13 +986,23 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        QTimer.singleShot(0, self._relayout_if_shape_changed)
         QTimer.singleShot(0, self._fit_if_wanted)
+
+    def _relayout_if_shape_changed(self) -> None:
+        cols = grid_columns(len(self.panes), self._reference_size(), self.grid_host.width(), self.grid_host.height())
+        if cols != getattr(self, "_columns", None):
+            self._relayout()
 
     def zoom_fit(self) -> None:
         self.fit_mode = True
         view, ref = self.master_view(), self._reference_size()
         if view is not None and ref:
-            view.setRange(xRange=(0, ref[0]), yRange=(0, ref[1]), padding=0)
+            # every pane's whole image: another shape may be taller than the reference
+            shapes = [g for g in (self.session.geometry(i) for i in self.panes) if g is not None]
+            w = max([ref[0]] + [g.w for g in shapes])
+            h = max([ref[1]] + [g.h for g in shapes])
+            view.setRange(xRange=(0, w), yRange=(0, h), padding=0)
 
     def set_zoom(self, factor: float) -> None:
         """factor: screen pixels per reference pixel, kept centred on the current view."""

@@ -11,9 +11,8 @@ from isp_viewer.core.errors import InputError
 from isp_viewer.io.develop import classical_demosaic
 from isp_viewer.io.images import read_image, simulate_mosaic
 from isp_viewer.io.open import open_any
+from isp_viewer.core.methods import DEFAULT_RENDER
 from isp_viewer.io.raw import RAW_SUFFIXES, LibRawOptions, RawMosaic, quick_preview, render_libraw
-
-DEFAULT_RENDER = LibRawOptions("AHD", "camera", "srgb", 16)
 
 
 def quick_preview_or_none(path: str) -> np.ndarray | None:
@@ -32,7 +31,7 @@ def open_and_render(path: str) -> tuple[object, Image, str]:
     name = Path(path).name
     if isinstance(source, RawMosaic):
         image = render_libraw(path, DEFAULT_RENDER)
-        return source, image, f"{name} · {DEFAULT_RENDER.label}"
+        return source, image, f"{name} · {DEFAULT_RENDER.short_label}"
     kind = "linear RGB" if source.linear else "image"
     return source, source, f"{name} · {kind}"
 

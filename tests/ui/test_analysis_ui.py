@@ -107,3 +107,11 @@ def test_kept_roi_becomes_a_study_crop_with_pane_pixels(compared, qtbot):
     pixels = win.study_stimulus(str(ids[1]), crops[0].region)
     assert pixels.shape == (16, 20, 3)
     assert np.allclose(pixels, np.round(noisy[12:28, 10:30] * 255) / 255, atol=1 / 255 + 1e-6)
+
+
+def test_legend_names_are_short_and_unique():
+    from isp_viewer.ui.analysis_panel import legend_names
+
+    names = legend_names(["a.dng · LibRaw AHD", "b.dng · LibRaw AHD", "a.dng · bilinear", "bilinear"])
+    assert names == ["a.dng · LibRaw AHD", "b.dng · LibRaw AHD", "a.dng · bilinear", "bilinear"]
+    assert legend_names(["x", "x"]) == ["x", "x (2)"] and legend_names(["a.png · net"]) == ["net"]

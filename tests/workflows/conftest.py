@@ -103,3 +103,22 @@ def shown_pixel(pane, x: float, y: float):
     pos = pane.view_widget.mapTo(pane, pane_point(pane, x, y))
     colour = pane.grab().toImage().pixelColor(pos)
     return colour.red(), colour.green(), colour.blue()
+
+
+def activate(window) -> None:
+    """What a click on a window does on a desktop (offscreen Qt does not do it for synthetic clicks):
+    make it the active window, so its shortcuts and keys reach it."""
+    window.activateWindow()
+    window.raise_()
+    for _ in range(50):
+        QApplication.processEvents()
+        if window.isActiveWindow():
+            return
+    assert window.isActiveWindow(), "the window could not be activated"
+
+
+def key(window, target, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """A key press and release on `target` inside the (activated) window."""
+    activate(window)
+    QTest.keyClick(target, k, modifier)
+    QApplication.processEvents()

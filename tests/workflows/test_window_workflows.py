@@ -13,7 +13,7 @@ pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from tests.workflows.conftest import click_image, drag_image, shown_pixel  # noqa: E402
+from tests.workflows.conftest import activate, click_image, drag_image, key, shown_pixel  # noqa: E402
 from tests.workflows.h_driver import choose_menu, drop_files, ready_items, visible_dialogs  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def test_two_shapes_keep_their_aspect_and_bad_file_gives_one_message(qtbot, main
     viewport = win.panes[bad].view_widget.viewport()
     QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, viewport.rect().center())
     qtbot.waitUntil(lambda: win.current_id == bad, timeout=3000)
-    QTest.keyClick(win, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    key(win, win, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(win.panes) == before, timeout=5000)
 
 
@@ -57,7 +57,7 @@ def test_flicker_and_swipe_change_the_shown_pixels(qtbot, main_window, shots, da
     ref_id = win.session.reference_id
     other = next(i for i, it in win.session.items.items() if i != ref_id and getattr(it.method, "algorithm", "") == "bilinear")
     pane = win.panes[other]
-    QTest.keyClick(win, Qt.Key.Key_1)   # 1:1 so the demosaicking differences are visible
+    key(win, win, Qt.Key.Key_1)   # 1:1 so the demosaicking differences are visible
     click_image(pane, 300, 200)
     qtbot.waitUntil(lambda: win.current_id == other, timeout=3000)
     w, h = pane.rect_size
@@ -66,6 +66,7 @@ def test_flicker_and_swipe_change_the_shown_pixels(qtbot, main_window, shots, da
         __import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(*p)))][:200]
     own = [shown_pixel(pane, *p) for p in points]
     shots(win, "before_flicker")
+    activate(win)
     QTest.keyPress(pane.view_widget.viewport(), Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: win.flickering, timeout=3000)
     held = [shown_pixel(pane, *p) for p in points]
@@ -76,7 +77,7 @@ def test_flicker_and_swipe_change_the_shown_pixels(qtbot, main_window, shots, da
     qtbot.waitUntil(lambda: not win.flickering, timeout=3000)
     assert held != own and held == ref_shown
     assert [shown_pixel(pane, *p) for p in points] == own
-    QTest.keyClick(win, Qt.Key.Key_S)
+    key(win, win, Qt.Key.Key_S)
     qtbot.waitUntil(lambda: pane.swipe_line.isVisible(), timeout=3000)
     shots(win, "swipe_on")
     line_x = pane.swipe_line.value()
@@ -99,7 +100,7 @@ def test_close_pane_then_save_and_reopen_from_the_command_line(qtbot, main_windo
     shots(win, "three_panes_roi")
     malvar = next(i for i, it in win.session.items.items() if getattr(it.method, "algorithm", "") == "malvar")
     click_image(win.panes[malvar], 20, 20)
-    QTest.keyClick(win, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    key(win, win, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: malvar not in win.panes, timeout=5000)
     qtbot.waitUntil(lambda: win.analysis.table.rowCount() == 1, timeout=10000)
     labels = [win.analysis.table.item(r, 0).text() for r in range(win.analysis.table.rowCount())]
