@@ -76,10 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "MATLAB-bicubic ×1/S copy (S = 2, 3, 4, 8; the LR and cropped HR are written too)")
     s.add_argument("--out", required=True)
 
-    s = sub.add_parser("metrics", help="PSNR/SSIM of images against a reference, with the convention")
+    s = sub.add_parser("metrics", help="PSNR/SSIM, colour, artifact, perceptual and no-reference metrics, "
+                       "each with its convention")
     s.add_argument("images", nargs="+")
-    s.add_argument("--ref", required=True)
-    s.add_argument("--preset", default="isp", choices=["isp", "sr-y"], help="isp: RGB in [0,1]; sr-y: Y, crop=scale, uint8")
+    s.add_argument("--ref", help="the reference image (needed unless --no-reference)")
+    s.add_argument("--no-reference", action="store_true", help="score each image alone (NIQE, BRISQUE)")
+    s.add_argument("--metrics", help="comma-separated names (default psnr,ssim; niqe,brisque with --no-reference): "
+                   "psnr, ssim, ms-ssim, flip, de2000, de2000-p95, deitp, zipper, false-colour, false-colour-edges, "
+                   "lpips, lpips-vgg, dists, niqe, brisque")
+    s.add_argument("--backbone", action="append", default=[], metavar="NET=FILE", help="torchvision ImageNet "
+                   "weights for LPIPS/DISTS (alex=alexnet-owt-7be5be79.pth, vgg=vgg16-397923af.pth); default: "
+                   "the torch cache ($TORCH_HOME/hub/checkpoints); never downloaded")
+    s.add_argument("--preset", default="isp", choices=["isp", "sr-y", "sr-y-matlab"], help="isp: RGB in [0,1]; "
+                   "sr-y: Y (BasicSR float Y), crop=scale, uint8; sr-y-matlab: as sr-y with Y rounded like MATLAB")
     s.add_argument("--scale", type=int, default=4, help="super-resolution scale (sr-y crop border)")
     s.add_argument("--roi", help="x,y,w,h on the reference grid (clamped to it, with a warning)")
     s.add_argument("--max-scale", type=int, default=8, help="largest size factor between an image and the reference "
@@ -93,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--classical", action="append", default=[], choices=["bilinear", "malvar", "menon"])
     s.add_argument("--simulate-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"])
     s.add_argument("--downscale", type=int, default=0, help="bicubic-downscale inputs by this factor first (SR protocol)")
-    s.add_argument("--preset", default="isp", choices=["isp", "sr-y"])
+    s.add_argument("--preset", default="isp", choices=["isp", "sr-y", "sr-y-matlab"])
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--noise-sigma", type=float, metavar="S", help="noise std in 1/255 units for networks "
                    "that take a noise level (Kokkinos MMNet), instead of their estimate or default")
@@ -387,7 +396,10 @@ def _input_facts(source) -> dict:
 
 def _convention(preset: str, scale: int):
     from isp_viewer.metrics import ISP_PAPER, SR_PAPER
+    from isp_viewer.metrics.convention import SR_PAPER_MATLAB
 
+    if preset == "sr-y-matlab":
+        return SR_PAPER_MATLAB(scale)
     return SR_PAPER(scale) if preset == "sr-y" else ISP_PAPER
 
 
@@ -404,30 +416,83 @@ def _as_image(path: str):
 @command("metrics")
 def cmd_metrics(args: argparse.Namespace) -> int:
     from isp_viewer.core.region import Region, fit_region
-    from isp_viewer.metrics import align_to_reference, psnr_ssim
+    from isp_viewer.metrics import align_to_reference
+    from isp_viewer.metrics.catalogue import CATALOGUE, MetricUnavailable, compute_metrics, resolve
 
+    names = resolve(args.metrics or ("niqe,brisque" if args.no_reference else "psnr,ssim"))
+    backbones = _backbones(args.backbone)
+    if args.no_reference:
+        with_ref = [n for n in names if CATALOGUE[n].needs_reference]
+        if with_ref:
+            verb = "needs" if len(with_ref) == 1 else "need"
+            raise InputError(f"--no-reference: {', '.join(with_ref)} {verb} a reference; use niqe or brisque")
+    elif not args.ref:
+        raise InputError("--ref is required (or --no-reference for niqe, brisque)")
+    for name in names:  # say why before any image is read
+        reason = CATALOGUE[name].unavailable(backbones)
+        if reason:
+            raise MetricUnavailable(f"{name}: {reason}")
     conv = _convention(args.preset, args.scale)
-    reference = _as_image(args.ref)
+    reference = None if args.no_reference else _as_image(args.ref)
     region = None
     if args.roi:
+        if reference is None:
+            raise InputError("--roi needs --ref (the ROI is on the reference grid)")
         region, warning = fit_region(Region.parse(args.roi), reference.width, reference.height)
         if warning:
             print(f"isp-viewer: warning: --roi: {warning}", file=sys.stderr)
     rows = []
     for path in args.images:
-        al = align_to_reference(_as_image(path).rgb(), reference.rgb(), max_scale=args.max_scale)
-        value = psnr_ssim(al.image, al.reference, conv, region=al.local(region))
-        rows.append({"image": path, "psnr_db": round(value.psnr, 4), "ssim": round(value.ssim, 6), "note": al.note})
+        if reference is None:
+            values, note = compute_metrics(names, _as_image(path).rgb(), None, conv, backbones=backbones), ""
+        else:
+            al = align_to_reference(_as_image(path).rgb(), reference.rgb(), max_scale=args.max_scale)
+            values, note = compute_metrics(names, al.image, al.reference, conv, al.local(region), backbones), al.note
+        row = {"image": path}
+        for v in values:
+            row[_METRIC_KEYS.get(v.name, v.name.lower())] = round(v.value, 6 if v.name != "PSNR" else 4)
+        rows.append({**row, "note": note})
+    conventions = {v.name: v.convention for v in values}
     if args.json:
         print(json.dumps({"reference": args.ref, "convention": conv.describe(), "roi": args.roi,
-                          "roi_used": list(region.as_tuple()) if region else None, "results": _json_rows(rows)},
-                         indent=2, allow_nan=False))
+                          "roi_used": list(region.as_tuple()) if region else None,
+                          "metrics": [{"name": n, "key": _METRIC_KEYS.get(n, n.lower()), "convention": conventions[n],
+                                       "lower_is_better": CATALOGUE[n].lower_is_better} for n in names],
+                          "results": _json_rows(rows)}, indent=2, allow_nan=False))
     else:
-        print(f"# {conv.describe()}" + (f", ROI {args.roi}" if args.roi else ""))
+        if any(CATALOGUE[n].convention == "" for n in names):
+            print(f"# {conv.describe()}" + (f", ROI {args.roi}" if args.roi else ""))
+        for n in names:
+            if CATALOGUE[n].convention:
+                print(f"# {n}: {conventions[n]}")
         width = max(len(r["image"]) for r in rows)
         for r in rows:
-            print(f"{r['image']:{width}}  PSNR {r['psnr_db']:8.3f} dB  SSIM {r['ssim']:.5f}  {r['note']}")
+            print(f"{r['image']:{width}}  " + "  ".join(_metric_text(n, r[_METRIC_KEYS.get(n, n.lower())])
+                                                       for n in names) + (f"  {r['note']}" if r["note"] else ""))
     return 0
+
+
+# JSON keys of the metrics whose keys predate the catalogue; the others use the lower-cased name.
+_METRIC_KEYS = {"PSNR": "psnr_db", "SSIM": "ssim"}
+
+
+def _metric_text(name: str, value: float) -> str:
+    if name == "PSNR":
+        return f"PSNR {value:8.3f} dB"
+    if name == "SSIM":
+        return f"SSIM {value:.5f}"
+    return f"{name} {value:.4f}"
+
+
+def _backbones(items: list[str]) -> dict[str, str]:
+    """--backbone alex=FILE vgg=FILE -> {"alex": FILE, ...}."""
+    out = {}
+    for item in items:
+        net, sep, path = item.partition("=")
+        if not sep or net not in ("alex", "vgg") or not path:
+            raise InputError(f"--backbone {item!r}: write alex=FILE or vgg=FILE")
+        out[net] = path
+    return out
 
 
 def _json_rows(rows: list[dict]) -> list[dict]:
