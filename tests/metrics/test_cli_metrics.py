@@ -79,3 +79,18 @@ def test_catalogue_entries_and_lookup():
     ref = np.random.default_rng(4).random((32, 32, 3)).astype(np.float32)
     out = score(np.clip(ref + 0.02, 0, 1), ref, ISP_PAPER, ["PSNR", "dE2000-p95"])
     assert list(out) == ["PSNR", "dE2000-p95"] and out["PSNR"] == pytest.approx(20 * np.log10(1 / 0.02), abs=0.5)
+
+
+def test_align_reports_raw_and_aligned_scores_with_the_transform(images, capsys, tmp_path):
+    gt = cv2.imread(images["gt"])
+    shifted = cv2.warpAffine(gt, np.float32([[1, 0, 2.0], [0, 1, -1.0]]), (200, 200), flags=cv2.INTER_CUBIC,
+                             borderMode=cv2.BORDER_REFLECT)
+    path = tmp_path / "shifted.png"
+    cv2.imwrite(str(path), shifted)
+    code, out, _ = _run(capsys, "metrics", "--ref", images["gt"], str(path), "--align", "translation", "--json")
+    assert code == 0
+    row = json.loads(out)["results"][0]
+    assert row["aligned_psnr_db"] > row["psnr_db"] + 5 and row["aligned_ssim"] > row["ssim"]
+    assert row["transform_matrix"][0][2] == pytest.approx(2.0, abs=0.1)
+    assert row["transform_matrix"][1][2] == pytest.approx(-1.0, abs=0.1)
+    assert row["transform"].startswith("translation: shift (+2.0")
