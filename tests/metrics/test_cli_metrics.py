@@ -81,13 +81,16 @@ def test_catalogue_entries_and_lookup():
     assert list(out) == ["PSNR", "dE2000-p95"] and out["PSNR"] == pytest.approx(20 * np.log10(1 / 0.02), abs=0.5)
 
 
-def test_align_reports_raw_and_aligned_scores_with_the_transform(images, capsys, tmp_path):
-    gt = cv2.imread(images["gt"])
+def test_align_reports_raw_and_aligned_scores_with_the_transform(capsys, tmp_path):
+    texture = cv2.GaussianBlur(np.random.default_rng(5).random((200, 200, 3)).astype(np.float32), (0, 0), 2.0)
+    gt = np.uint8(np.clip((texture - texture.min()) / np.ptp(texture) * 255, 0, 255))
+    cv2.imwrite(str(tmp_path / "gt.png"), gt)
     shifted = cv2.warpAffine(gt, np.float32([[1, 0, 2.0], [0, 1, -1.0]]), (200, 200), flags=cv2.INTER_CUBIC,
                              borderMode=cv2.BORDER_REFLECT)
     path = tmp_path / "shifted.png"
     cv2.imwrite(str(path), shifted)
-    code, out, _ = _run(capsys, "metrics", "--ref", images["gt"], str(path), "--align", "translation", "--json")
+    code, out, _ = _run(capsys, "metrics", "--ref", str(tmp_path / "gt.png"), str(path), "--align", "translation",
+                        "--json")
     assert code == 0
     row = json.loads(out)["results"][0]
     assert row["aligned_psnr_db"] > row["psnr_db"] + 5 and row["aligned_ssim"] > row["ssim"]
