@@ -1,10 +1,14 @@
-"""PSNR + SSIM on a 12 MP image: isp_viewer.metrics against scikit-image, measured in one run.
+"""PSNR + SSIM on a 12 MP image: isp_viewer.metrics against scikit-image, measured in one run;
+then the catalogue's other metrics, each next to a reference implementation where one installs.
 
-    python bench/metrics.py [--height 3000 --width 4000 --repeat 3]
+    python bench/metrics.py [--height 3000 --width 4000 --repeat 3] [--skip-fidelity] [--skip-new]
 
 Prints wall-clock and CPU seconds of each side, their ratio, and checks the values agree
-(|dSSIM| <= 1e-4, |dPSNR| <= 1e-4 dB). Exits with status 1 when they do not.
-The CPU ratio is the steadier figure on a shared machine; the wall ratio is what a user sees.
+(|dSSIM| <= 1e-4, |dPSNR| <= 1e-4 dB; dE2000 mean within 1e-3 of colour-science; LPIPS/DISTS
+within 1e-4 relative of torchmetrics with the same random backbone). Exits with status 1 when
+they do not. The CPU ratio is the steadier figure on a shared machine; the wall ratio is what a
+user sees. LPIPS and DISTS run on --perceptual-size crops (default 1024x1024 AlexNet, 512x512
+VGG16/DISTS): a 12 MP VGG16 pass needs ~10 GB and minutes on two cores.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import timed  # noqa: E402
-from isp_viewer.metrics import ISP_PAPER, SR_PAPER, psnr_ssim  # noqa: E402
+from _timing import timed
+
+from isp_viewer.metrics import ISP_PAPER, SR_PAPER, psnr_ssim
 
 
 def make_pair(h: int, w: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,6 +66,9 @@ def main() -> int:
     ap.add_argument("--baseline-repeat", type=int, default=1, help="best of N for scikit-image")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--y", action="store_true", help="also time the SR-paper Y convention")
+    ap.add_argument("--skip-fidelity", action="store_true", help="skip PSNR/SSIM against scikit-image")
+    ap.add_argument("--skip-new", action="store_true", help="skip the colour/artifact/perceptual/no-reference part")
+    ap.add_argument("--perceptual-size", type=int, default=1024, help="side of the LPIPS-Alex crop (VGG: half)")
     args = ap.parse_args()
 
     test, ref = make_pair(args.height, args.width, args.seed)
@@ -68,8 +76,8 @@ def main() -> int:
     print(f"image: {args.width}x{args.height}x3 float32 ({mp:.1f} MP)")
     ok = True
 
-    cases = [("RGB, [0,1]", ISP_PAPER)]
-    if args.y:
+    cases = [] if args.skip_fidelity else [("RGB, [0,1]", ISP_PAPER)]
+    if args.y and not args.skip_fidelity:
         cases.append(("Y, crop 4, uint8", SR_PAPER(4)))
     for label, conv in cases:
         ours, ow, oc = timed(lambda conv=conv: psnr_ssim(test, ref, conv), args.repeat)
@@ -88,6 +96,10 @@ def main() -> int:
               f"PSNR {ours.psnr:.6f} dB  SSIM {ours.ssim:.6f}")
         print(f"  speed-up               : wall x{bw / ow:.1f}   cpu x{bc / oc:.1f}")
         print(f"  values equal           : {'yes' if equal else 'NO'} (|dPSNR| {dp:.1e} dB, |dSSIM| {ds:.1e})")
+    if not args.skip_new:
+        from bench_new_metrics import run_new_metrics
+
+        ok &= run_new_metrics(test, ref, args.perceptual_size)
     return 0 if ok else 1
 
 
