@@ -11,6 +11,7 @@ worst regions at once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -116,8 +117,15 @@ class RegionSpec:
 
 
 def convention_value(conv: Convention) -> dict:
-    return {"channel": conv.channel, "data_range": repr(float(conv.data_range)),
-            "crop_border": conv.crop_border, "quantize_uint8": conv.quantize_uint8}
+    """Every Convention setting a value depends on (its display name is not one). Settings added
+    to Convention later count where they differ from their default, so stores written before such
+    a field existed keep their keys."""
+    value = {"channel": conv.channel, "data_range": repr(float(conv.data_range)),
+             "crop_border": conv.crop_border, "quantize_uint8": conv.quantize_uint8}
+    for f in dataclasses.fields(conv):
+        if f.name not in value and f.name != "name" and getattr(conv, f.name) != f.default:
+            value[f.name] = getattr(conv, f.name)
+    return value
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import shutil
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -36,6 +37,10 @@ def test_keys_follow_file_content_not_names(tmp_path):
     # another protocol, convention or image content: other keys
     assert set(_keys(_spec(a, cfa="RGGB")).values()).isdisjoint(ka.values())
     assert set(_keys(_spec(a, conv=SR_PAPER(2))).values()).isdisjoint(ka.values())
+    sr_float = _keys(_spec(a, conv=SR_PAPER(2)))
+    sr_matlab = _keys(_spec(a, conv=replace(SR_PAPER(2), y_rounding="matlab")))
+    assert set(sr_float.values()).isdisjoint(sr_matlab.values())
+    assert _keys(_spec(a, conv=replace(ISP_PAPER, name="renamed"))) == ka   # a display name is not a setting
     shutil.copy(a / "img1.png", b / "renamed0.png")
     assert _keys(_spec(b))[("renamed0", "malvar", "PSNR")] != ka[("img0", "malvar", "PSNR")]
 
