@@ -15,7 +15,8 @@ DEFAULT_STORE_NAME = ".isp-viewer-matrix.db"
 def default_store(inputs: str | Path, out: Path) -> Path:
     """Next to the data set (inside the inputs folder); beside --out when that folder is read-only."""
     folder = Path(inputs)
-    if folder.is_dir() and os.access(folder, os.W_OK):
+    # A folder without write bits counts as read-only even for root, who could write anyway.
+    if folder.is_dir() and os.access(folder, os.W_OK) and folder.stat().st_mode & 0o222:
         return folder / DEFAULT_STORE_NAME
     return out.parent / f"{folder.name}{DEFAULT_STORE_NAME}"
 

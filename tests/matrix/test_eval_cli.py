@@ -57,3 +57,17 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path, capsys):
         assert main([*BASE, *io, *extra]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and words in err[0], err
+
+
+def test_a_read_only_data_set_keeps_its_store_beside_out(tmp_path):
+    from pathlib import Path
+
+    from isp_viewer.matrix.command import default_store
+
+    folder = write_set(tmp_path / "set", n=1)
+    folder.chmod(0o555)
+    try:
+        assert default_store(folder, tmp_path / "out" / "t.csv") == tmp_path / "out" / "set.isp-viewer-matrix.db"
+    finally:
+        folder.chmod(0o755)
+    assert default_store(folder, Path("t.csv")) == folder / ".isp-viewer-matrix.db"
