@@ -101,8 +101,8 @@ def run_new_metrics(test: np.ndarray, ref: np.ndarray, perceptual_size: int) -> 
         a, b = np.ascontiguousarray(test[:side, :side]), np.ascontiguousarray(ref[:side, :side])
         feats = build_features(net)
         model = Lpips(net, feats)
-        ours_v, ow, oc = timed(lambda: model(a, b), 1)
-        base_v, bw, bc = timed(lambda: _torchmetrics_lpips(net, feats, a, b), 1)
+        ours_v, ow, oc = timed(lambda model=model, a=a, b=b: model(a, b), 1)
+        base_v, bw, bc = timed(lambda net=net, feats=feats, a=a, b=b: _torchmetrics_lpips(net, feats, a, b), 1)
         agree = abs(ours_v - base_v) <= 1e-4 * max(1e-6, abs(base_v))
         ok &= agree
         _line(f"LPIPS-{net} {side}px (torchm.)", (ow, oc), (bw, bc), f"{ours_v:.6f} vs {base_v:.6f} "

@@ -14,8 +14,14 @@ import numpy as np
 
 from isp_viewer.analysis._inputs import ArrayLike, sample
 from isp_viewer.analysis.error_maps import DEFAULT_PERCENTILE, ErrorMap
-from isp_viewer.core.colour import (ZIPPER_THRESHOLD, chroma_distance, de2000_lab_map, lab_pair, lightness_edges,
-                                    zipper_phi)
+from isp_viewer.core.colour import (
+    ZIPPER_THRESHOLD,
+    chroma_distance,
+    de2000_lab_map,
+    lab_pair,
+    lightness_edges,
+    zipper_phi,
+)
 from isp_viewer.core.region import Region
 
 COLOUR_KINDS = ("de2000", "zipper", "false-colour", "false-colour-edges")

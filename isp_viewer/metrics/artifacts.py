@@ -22,8 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from isp_viewer.core.colour import (EDGE_THRESHOLD, ZIPPER_THRESHOLD, chroma_distance, lab_pair, lightness_edges,
-                                    zipper_phi)
+from isp_viewer.core.colour import (
+    EDGE_THRESHOLD,
+    ZIPPER_THRESHOLD,
+    chroma_distance,
+    lab_pair,
+    lightness_edges,
+    zipper_phi,
+)
 from isp_viewer.core.region import Region
 from isp_viewer.metrics.convention import ArrayLike
 

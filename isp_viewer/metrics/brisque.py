@@ -65,6 +65,7 @@ def _mscn(img: np.ndarray) -> np.ndarray:
 def brisque_features(grey: np.ndarray) -> np.ndarray:
     """The 36 BRISQUE features of an HxW grey image on the 0-255 scale."""
     from scipy.special import gamma as g
+
     from isp_viewer.io.resize import imresize
 
     img = np.asarray(grey, np.float64)

@@ -9,13 +9,14 @@ for each name; `score(...)` is the same as {name: value} (what `eval`'s matrix s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
-from isp_viewer.metrics.convention import ArrayLike, Convention, ISP_PAPER
+from isp_viewer.metrics.convention import ISP_PAPER, ArrayLike, Convention
 
 
 class MetricUnavailable(InputError):
@@ -51,8 +52,7 @@ class MetricInfo:
 
 
 def _entries() -> tuple[MetricInfo, ...]:
-    from isp_viewer.metrics.artifacts import (FALSE_COLOUR_CONVENTION, FALSE_COLOUR_EDGES_CONVENTION,
-                                              ZIPPER_CONVENTION)
+    from isp_viewer.metrics.artifacts import FALSE_COLOUR_CONVENTION, FALSE_COLOUR_EDGES_CONVENTION, ZIPPER_CONVENTION
     from isp_viewer.metrics.brisque import BRISQUE_CONVENTION
     from isp_viewer.metrics.colour_difference import DE2000_CONVENTION, DEITP_CONVENTION
     from isp_viewer.metrics.niqe import NIQE_CONVENTION
@@ -147,8 +147,8 @@ def compute_metrics(names: Sequence[str] | str, output: ArrayLike, reference: Ar
     torchvision files (else the torch cache is searched). Raises MetricUnavailable with the
     reason when a metric cannot run, InputError when a reference is needed but absent.
     """
-    from isp_viewer.metrics.convention import crop_region
     from isp_viewer.core.image import as_unit_array
+    from isp_viewer.metrics.convention import crop_region
 
     wanted = resolve(names)
     missing_ref = [n for n in wanted if CATALOGUE[n].needs_reference and reference is None]
@@ -162,7 +162,8 @@ def compute_metrics(names: Sequence[str] | str, output: ArrayLike, reference: Ar
         return cache[key]
 
     def value(name: str) -> float:
-        from isp_viewer.metrics import artifacts, colour_difference as cd, fidelity
+        from isp_viewer.metrics import artifacts, fidelity
+        from isp_viewer.metrics import colour_difference as cd
 
         if name in ("PSNR", "SSIM"):
             both = once("psnr_ssim", lambda: fidelity.psnr_ssim(output, reference, convention, region))

@@ -12,8 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from isp_viewer.core.colour import (D65_WHITE_XYZ, SRGB_TO_XYZ, de2000_lab_map, delta_e_2000,  # noqa: F401
-                                    lab_pair, srgb_to_lab, srgb_to_linear)
+from isp_viewer.core.colour import (  # noqa: F401
+    D65_WHITE_XYZ,
+    SRGB_TO_XYZ,
+    de2000_lab_map,
+    delta_e_2000,
+    lab_pair,
+    srgb_to_lab,
+    srgb_to_linear,
+)
 from isp_viewer.core.region import Region
 from isp_viewer.metrics.convention import ArrayLike
 

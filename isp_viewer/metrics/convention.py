@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from isp_viewer.core.errors import InputError
-from isp_viewer.core.image import Image, as_unit_array  # noqa: F401  (re-exported)
+from isp_viewer.core.image import Image, as_unit_array
 from isp_viewer.core.region import Region
 
 ArrayLike = Union[Image, np.ndarray]
@@ -84,7 +84,7 @@ def SR_PAPER(scale: int) -> Convention:
                       name="SR paper, BasicSR Y (Y, crop = scale, uint8)")
 
 
-def SR_PAPER_MATLAB(scale: int) -> Convention:
+def SR_PAPER_MATLAB(scale: int) -> Convention:  # noqa: N802  (named like SR_PAPER)
     """Super-resolution papers scored with MATLAB: as `SR_PAPER` but Y itself rounded to uint8
     ("MATLAB (Y rounded to uint8, ties as MATLAB)")."""
     return Convention(channel="y", data_range=255.0, crop_border=int(scale), quantize_uint8=True,

@@ -80,8 +80,8 @@ def _block_features(blocks: np.ndarray) -> np.ndarray:
     feats = [alpha, (bl + br) / 2]
     for shift in ((0, 1), (1, 0), (1, 1), (1, -1)):
         prod = blocks * np.roll(blocks, shift, axis=(1, 2))  # circular within each block, as upstream
-        a, l, r = aggd_fit(prod.reshape(n, -1))
-        feats += [a, (r - l) * (g(2 / a) / g(1 / a)), l, r]
+        a, left, right = aggd_fit(prod.reshape(n, -1))
+        feats += [a, (right - left) * (g(2 / a) / g(1 / a)), left, right]
     return np.stack(feats, axis=1)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
-from isp_viewer.metrics.convention import ArrayLike, Convention, ISP_PAPER, as_unit_array
+from isp_viewer.metrics.convention import ISP_PAPER, ArrayLike, Convention, as_unit_array
 from isp_viewer.metrics.fidelity import PsnrSsim, psnr_ssim
 
 Model = Literal["translation", "affine", "homography"]

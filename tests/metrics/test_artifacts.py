@@ -13,7 +13,7 @@ INNER = Region(4, 4, 24, 24)  # leaves out the demosaics' own border handling
 
 
 def _edge_and_demosaics():
-    yy, xx = np.mgrid[:32, :32]
+    _, xx = np.mgrid[:32, :32]
     img = np.full((32, 32, 3), 0.2, np.float32)
     img[xx >= 15] = 0.8
     img = cv2.GaussianBlur(img, (0, 0), 1.0)  # a lens-blurred grey vertical edge

@@ -63,7 +63,8 @@ def test_dists_equals_torchmetrics_with_the_same_random_backbone():
     finally:
         tm._TORCHVISION_AVAILABLE, tm.vgg16, tm.VGG16_Weights = saved
     with torch.no_grad():
-        expected = float(model(torch.from_numpy(a.transpose(2, 0, 1))[None], torch.from_numpy(b.transpose(2, 0, 1))[None]).detach())
+        ta, tb = torch.from_numpy(a.transpose(2, 0, 1))[None], torch.from_numpy(b.transpose(2, 0, 1))[None]
+        expected = float(model(ta, tb).detach())
     ours = Dists(feats)(a, b)
     assert ours == pytest.approx(expected, abs=1e-5)
     assert abs(Dists(feats)(b, b)) < 1e-5 < ours
@@ -77,7 +78,8 @@ def test_backbone_file_loads_strictly_and_wrong_files_are_refused(tmp_path):
     with pytest.raises(InputError, match="not torchvision's alex file"):
         load_features("alex", bad)
     # torchvision's full layout: the classifier is checked for shape, then dropped.
-    for name, shape in {"classifier.1": (4096, 9216), "classifier.4": (4096, 4096), "classifier.6": (1000, 4096)}.items():
+    classifier = {"classifier.1": (4096, 9216), "classifier.4": (4096, 4096), "classifier.6": (1000, 4096)}
+    for name, shape in classifier.items():
         state[f"{name}.weight"], state[f"{name}.bias"] = torch.zeros(shape), torch.zeros(shape[0])
     good = tmp_path / "alexnet-random.pth"
     torch.save(state, good)
@@ -98,7 +100,7 @@ def test_missing_backbone_gives_the_reason(tmp_path, monkeypatch):
         assert BACKBONE_FILES[net] in reason and str(tmp_path) in reason
     assert find_backbone("alex")[0] is None
     a, b = _pair(16, 16)
-    with pytest.raises(InputError, match="alexnet-owt-7be5be79.pth"):
+    with pytest.raises(InputError, match=r"alexnet-owt-7be5be79\.pth"):
         lpips(a, b, "alex")
-    with pytest.raises(InputError, match="vgg16-397923af.pth"):
+    with pytest.raises(InputError, match=r"vgg16-397923af\.pth"):
         dists(a, b)
