@@ -9,7 +9,9 @@ from PySide6.QtCore import QObject, Signal
 
 
 class FutureBridge(QObject):
-    """`submit(fn, on_done, on_error)`: fn runs in a worker; the callbacks run on the GUI thread.
+    """`submit(fn, on_done, on_error, key=...)`: fn runs in a worker; the callbacks run on the GUI
+    thread. With a key, only the latest submission under that key delivers: an older one that
+    finishes later is stale (its inputs changed meanwhile) and is dropped.
 
     The done-callback of a Future runs in the worker, so it only emits a signal; Qt queues the
     signal to this object's (GUI) thread.
@@ -23,11 +25,15 @@ class FutureBridge(QObject):
         self._finished.connect(self._deliver)
         self.pending = 0
         self.closed = False
+        self._latest: dict[Any, int] = {}   # key -> generation of its newest submission
+        self._generations = 0
 
     def submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-               on_error: Callable[[BaseException], None] | None = None) -> Future | None:
+               on_error: Callable[[BaseException], None] | None = None, key: Any = None) -> Future | None:
         if self.closed:
             return None   # the window is closing: late timers must not start work
+        if key is not None:
+            on_done, on_error = self._latest_only(key, on_done, on_error)
         self.pending += 1
         future = self.pool.submit(fn)
         future.add_done_callback(lambda f: self._finished.emit(on_done, on_error, *_outcome(f)))
@@ -39,6 +45,24 @@ class FutureBridge(QObject):
         self.pending += 1
         future.add_done_callback(lambda f: self._finished.emit(on_done, on_error, *_outcome(f)))
         return future
+
+    def is_latest(self, key: Any, generation: int) -> bool:
+        return self._latest.get(key) == generation
+
+    def _latest_only(self, key, on_done, on_error):
+        self._generations += 1
+        generation = self._generations
+        self._latest[key] = generation
+
+        def done(result) -> None:
+            if self.is_latest(key, generation):
+                on_done(result)
+
+        def error(err) -> None:
+            if self.is_latest(key, generation) and on_error is not None:
+                on_error(err)
+
+        return done, error
 
     def _deliver(self, on_done, on_error, result, error) -> None:
         self.pending -= 1

@@ -19,415 +19,56 @@ on the GUI thread.
 from __future__ import annotations
 
 import os
-import time
-from concurrent.futures import CancelledError, Future
-from dataclasses import dataclass
+from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
-                               QLabel, QMenu, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from isp_viewer.core.errors import IspViewerError, ModelError, WeightsError
+from isp_viewer.core.errors import ModelError
 from isp_viewer.core.image import Image
-from isp_viewer.engine import DeviceInfo, Engine, Job, Progress, Result, ResultCache, hash_input
-from isp_viewer.engine.devices import choose_device
-from isp_viewer.io.raw import RawMosaic
-from isp_viewer.models.adapters import finish_output, prepare_input
-from isp_viewer.models.loading import WEIGHT_SUFFIXES, sha256_of_file
-from isp_viewer.models.registry import all_specs, find_weights, packaged_weight
-from isp_viewer.models.spec import InputKind, ModelSpec, Task
+from isp_viewer.engine import DeviceInfo, Engine, Job, Progress, Result, ResultCache
+from isp_viewer.engine.run_requests import (
+    CHANNEL_PREFIX,
+    ELAPSED_TICK_MS,
+    GREY,
+    ModelResult,
+    Source,
+    WeightsChecker,
+    WeightsFinder,
+    check_weights_strictly,
+    describe_source,
+    one_line,
+    prepare_inputs,
+    result_label,
+    short_dtype,
+    short_reason,
+    weights_sha256,
+)
+from isp_viewer.models.adapters import finish_output
+from isp_viewer.models.loading import WEIGHT_SUFFIXES
+from isp_viewer.models.registry import all_specs, find_weights
+from isp_viewer.models.spec import ModelSpec, Task
 from isp_viewer.ui.bridge import FutureBridge
+from isp_viewer.ui.job_list import JobRow, _ProgressRelay
+from isp_viewer.ui.model_list import ModelRow
+from isp_viewer.ui.run_settings import RunSettings
 
-Source = Any  # RawMosaic | Image (see models.adapters.Source)
-WeightsFinder = Callable[[ModelSpec], "Path | None"]
-WeightsChecker = Callable[[ModelSpec, str], None]
 
-DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"), ("MPS", "mps"))
-PRECISIONS = (("Auto", "auto"), ("fp32", "fp32"), ("fp16", "fp16"), ("bf16", "bf16"))
-DTYPE_SHORT = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
-NO_PUBLIC_WEIGHTS = "no public weights"
-GREY = "color: #808080;"
-RED = "color: #c0392b;"
-CHANNEL_PREFIX = "model-panel/"
-ELAPSED_TICK_MS = 250
-REASON_CHARS = 160
 
-
-@dataclass(frozen=True, eq=False)
-class ModelResult:
-    """One finished network run, as handed to the owner on the GUI thread.
-
-    image: the output on the reference grid (`finish_output`), labelled
-    "network · weights file · device · dtype · seconds"; result: the engine's `Result` (raw output,
-    placement reason, tiles, notes); weights: the checkpoint path that ran; source: the input.
-    """
-
-    model_id: str
-    image: Image
-    result: Result
-    weights: str
-    label: str
-    source: Any = None
-
-
-# --- worker-side helpers (no widgets) -------------------------------------------------------------
-
-
-def one_line(exc: BaseException) -> str:
-    """A message for a row: our errors are already one user-facing line; others get their type."""
-    if isinstance(exc, IspViewerError):
-        return str(exc)
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def elide(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def short_reason(spec: ModelSpec, message: str) -> str:
-    """The reason without the network's name in front ("needs an RGB image; ...")."""
-    for prefix in (f"{spec.name} ", f"{spec.id}: "):
-        if message.startswith(prefix):
-            return message[len(prefix):]
-    return message
-
-
-def prepare_inputs(specs: Sequence[ModelSpec], source: Source, *, arrays: bool) -> dict[str, Any]:
-    """spec id -> (x, cfa, input_hash) (arrays=True), True (arrays=False), or the ModelError.
-
-    prepare_input's outcome depends only on the spec's input kind and minimum size (the name only
-    appears in messages), so a kind is prepared once: a spec whose min_size is no larger than one
-    that already succeeded for its kind reuses that success instead of recomputing a full-frame
-    array (seconds on a large RAW).
-    """
-    out: dict[str, Any] = {}
-    done: dict[InputKind, tuple[int, Any]] = {}   # kind -> (min_size that succeeded, value)
-    for spec in sorted(specs, key=lambda s: s.min_size):
-        known = done.get(spec.input_kind)
-        if known is not None and spec.min_size <= known[0]:
-            out[spec.id] = known[1]
-            continue
-        try:
-            x, cfa = prepare_input(spec, source)
-        except (IspViewerError, ValueError) as exc:
-            out[spec.id] = exc
-            continue
-        value = (x, cfa, hash_input(x, cfa)) if arrays else True
-        done[spec.input_kind] = (spec.min_size, value)
-        out[spec.id] = value
-    return out
-
-
-def check_weights_strictly(spec: ModelSpec, path: str) -> None:
-    """Load `path` into spec's network strictly; raise WeightsError with one line if it does not fit,
-    naming the networks the file does fit when there are any."""
-    from isp_viewer.models.registry import detect_checkpoint, load_network
-
-    try:
-        load_network(spec, path)
-    except (WeightsError, ModelError) as exc:
-        try:
-            fits = [s.name for s in detect_checkpoint(path) if s.id != spec.id]
-        except IspViewerError:
-            fits = []
-        if not fits:
-            raise
-        # What the file is comes first: the key-by-key details are long and get elided in the row.
-        raise WeightsError(f"{Path(path).name} fits {' / '.join(fits)}, not {spec.name}: {exc}") from None
-
-
-class _Sha256Memo:
-    """sha256 of checkpoint files, remembered per (path, size, mtime): hashing 100 MB takes a while."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, int, int], str] = {}
-
-    def __call__(self, path: str) -> str:
-        p = Path(path)
-        if not p.is_file():
-            return ""  # a label such as "crc32-fill" or a loader-specific name: not cached by the engine
-        st = p.stat()
-        key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-        if key not in self._known:
-            self._known[key] = sha256_of_file(p)
-        return self._known[key]
-
-
-# --- one network: checkbox, badge, weights ----------------------------------------------------------
-
-
-def missing_weights_text(spec: ModelSpec) -> str:
-    notes = " ".join([spec.notes] + [wf.note for wf in spec.weights]).lower()
-    if NO_PUBLIC_WEIGHTS in notes:
-        return "no public weights — load your own"
-    names = [n for wf in spec.weights for n in wf.names]
-    if not names:
-        return "no weights: load a checkpoint"
-    return f"no weights: put {' / '.join(names)} in weights/"
-
-
-class ModelRow(QWidget):
-    """A network variant: [x] name [NC] ... [Load weights…], then grey lines for weights and reasons.
-
-    The checkbox is enabled exactly when `available()`; the "Load weights…" button always works,
-    so a network without weights can be given some.
-    """
-
-    load_requested = Signal(str)     # spec id
-    forget_requested = Signal(str)   # spec id
-    toggled = Signal()
-
-    def __init__(self, spec: ModelSpec, found: Path | None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.spec = spec
-        self.found = found                      # from the weights folders / the wheel
-        self.packaged = packaged_weight(spec)
-        self.chosen: str | None = None          # picked by the user
-        self.chosen_error: str | None = None    # strict load failed
-        self.checking_weights = False
-        self.input_reason: str | None = "no input open"
-        self.checking_input = False
-
-        self.checkbox = QCheckBox(spec.name)
-        self.checkbox.toggled.connect(lambda _on: self.toggled.emit())
-        self.badge = QLabel("NC")
-        self.badge.setStyleSheet("QLabel { background: #e67e22; color: white; border-radius: 3px;"
-                                 " padding: 0px 4px; font-weight: bold; font-size: 9px; }")
-        self.badge.setToolTip(f"Non-commercial licence: {spec.license}")
-        self.badge.setVisible(spec.non_commercial)
-        self.load_button = QToolButton()
-        self.load_button.setText("Load weights…")
-        self.load_button.setToolTip(f"Choose a checkpoint file for {spec.name}")
-        self.load_button.setAutoRaise(True)
-        self.load_button.clicked.connect(lambda: self.load_requested.emit(self.spec.id))
-        self.weights_label = QLabel()
-        self.weights_label.setStyleSheet(GREY + " font-size: 10px;")
-        self.reason_label = QLabel()
-        self.reason_label.setStyleSheet(GREY + " font-size: 10px;")
-        self.reason_label.setWordWrap(True)
-        for label in (self.weights_label, self.reason_label):
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.checkbox)
-        top.addWidget(self.badge)
-        top.addStretch(1)
-        weights_line = QHBoxLayout()
-        weights_line.setContentsMargins(0, 0, 0, 0)
-        weights_line.addWidget(self.weights_label, 1)
-        weights_line.addWidget(self.load_button, 0, Qt.AlignmentFlag.AlignTop)
-        lines = QVBoxLayout()
-        lines.setContentsMargins(22, 0, 0, 0)  # under the checkbox's text, not its box
-        lines.setSpacing(0)
-        lines.addLayout(weights_line)
-        lines.addWidget(self.reason_label)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 1, 2, 3)
-        layout.setSpacing(0)
-        layout.addLayout(top)
-        layout.addLayout(lines)
-
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.customContextMenuRequested.connect(self._context_menu)
-        self.refresh()
-
-    # state ----------------------------------------------------------------------------------------
-    @property
-    def model_id(self) -> str:
-        return self.spec.id
-
-    def weights_path(self) -> str | None:
-        """The checkpoint a run would use: the user's choice, else the one found."""
-        if self.chosen:
-            return self.chosen
-        return str(self.found) if self.found is not None else None
-
-    def weights_reason(self) -> str | None:
-        if self.chosen:
-            if self.checking_weights:
-                return "checking weights…"
-            if self.chosen_error:
-                return f"weights do not fit: {self.chosen_error}"
-            return None
-        return None if self.found is not None else missing_weights_text(self.spec)
-
-    def reasons(self) -> list[str]:
-        """Why the network cannot run now (empty when it can)."""
-        weights = self.weights_reason()
-        return ([weights] if weights is not None else []) + self.input_reasons()
-
-    def available(self) -> bool:
-        return not self.reasons()
-
-    def is_selected(self) -> bool:
-        """Checked and able to run."""
-        return self.checkbox.isChecked() and self.available()
-
-    # display --------------------------------------------------------------------------------------
-    def input_reasons(self) -> list[str]:
-        if self.checking_input:
-            return ["checking input…"]
-        return [self.input_reason] if self.input_reason else []
-
-    def refresh(self) -> None:
-        """The weights line says which file (or why none fits); the reason line why the input does not."""
-        reasons = self.reasons()
-        self.checkbox.setEnabled(not reasons)
-        weights_problem = self.weights_reason()
-        path = self.weights_path()
-        if weights_problem is None and path is not None:
-            if self.chosen:
-                where = "loaded by you, strict check passed"
-            elif self.packaged is not None and Path(path) == self.packaged:
-                where = f"packaged with {self.spec.packaged_weights.split(':', 1)[0]}"
-            else:
-                where = "found in weights/"
-            text, tip = f"weights: {Path(path).name} · {where}", path
-        elif self.chosen and self.checking_weights:
-            text, tip = f"weights: {Path(self.chosen).name} · checking…", self.chosen
-        else:
-            # A strict-load error lists keys and can run long: the row shows its start, the tooltip all.
-            text, tip = elide(weights_problem or "", REASON_CHARS), weights_problem or ""
-        self.weights_label.setText(text)
-        self.weights_label.setToolTip(tip)
-        self.weights_label.setStyleSheet((RED if self.chosen_error else GREY) + " font-size: 10px;")
-        input_reasons = self.input_reasons()
-        self.reason_label.setText("\n".join(elide(r, REASON_CHARS) for r in input_reasons))
-        self.reason_label.setVisible(bool(input_reasons))
-        tip = self._describe()
-        if reasons:
-            tip = "Cannot run: " + "; ".join(reasons) + "\n\n" + tip
-        self.checkbox.setToolTip(tip)
-        self.setToolTip(tip)
-
-    def _describe(self) -> str:
-        spec = self.spec
-        lines = [f"{spec.name} ({spec.id})", f"Task: {spec.task.value}", f"Input: {spec.input_kind.value}"]
-        if spec.output_scale != 1:
-            lines.append(f"Output scale: ×{spec.output_scale}")
-        lines.append(f"Licence: {spec.license or 'not stated'}" + (" — non-commercial" if spec.non_commercial else ""))
-        if spec.paper:
-            lines.append(f"Paper: {spec.paper}")
-        if not spec.tiling_safe:
-            lines.append("Runs whole-frame (not tile-safe)")
-        return "\n".join(lines)
-
-    def _context_menu(self, pos) -> None:
-        menu = QMenu(self)
-        menu.addAction("Load weights…", lambda: self.load_requested.emit(self.spec.id))
-        forget = menu.addAction("Use the default weights", lambda: self.forget_requested.emit(self.spec.id))
-        forget.setEnabled(self.chosen is not None)
-        menu.exec(self.mapToGlobal(pos))
-
-
-# --- one submitted job: progress, status, cancel ----------------------------------------------------
-
-
-ACTIVE_STATES = ("preparing", "queued", "running", "finishing")
-
-
-class JobRow(QFrame):
-    """name [progress: done/total tiles] [✕] and a status line (elapsed, remaining, result, error)."""
-
-    cancel_requested = Signal(int)   # job key
-
-    def __init__(self, key: int, spec: ModelSpec, weights: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.key, self.spec, self.weights = key, spec, weights
-        self.state = "preparing"
-        self.future: Future | None = None
-        self.superseded = False
-        self.weights_sha256 = ""
-        self.progress: Progress | None = None
-        self.progress_at = 0.0     # time.monotonic() when `progress` arrived
-        self.message = ""
-
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.name_label = QLabel(spec.name)
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self.bar.setFormat("%v/%m tiles")
-        self.bar.setMaximumHeight(16)
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("✕")
-        self.cancel_button.setToolTip("Cancel this job")
-        self.cancel_button.setAutoRaise(True)
-        self.cancel_button.clicked.connect(lambda: self.cancel_requested.emit(self.key))
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.name_label)
-        top.addWidget(self.bar, 1)
-        top.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(1)
-        layout.addLayout(top)
-        layout.addWidget(self.status_label)
-        self.set_state("preparing", "preparing input…")
-
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE_STATES
-
-    def set_state(self, state: str, message: str, tooltip: str = "") -> None:
-        self.state, self.message = state, message
-        self.status_label.setText(message)
-        style = {"failed": RED, "cancelled": GREY}.get(state, "")
-        self.status_label.setStyleSheet(style)
-        self.status_label.setToolTip(tooltip)
-        self.cancel_button.setEnabled(self.active)
-        if state == "done":
-            self.bar.setRange(0, max(1, self.bar.maximum()))
-            self.bar.setValue(self.bar.maximum())
-        elif not self.active and self.bar.maximum() == 0:
-            self.bar.setRange(0, 1)   # stop a busy indicator
-
-    def on_progress(self, p: Progress) -> None:
-        self.progress, self.progress_at = p, time.monotonic()
-        if self.state in ("queued", "running"):
-            self.state = "running"
-            if p.total == 1 and p.done == 0:
-                self.bar.setRange(0, 0)   # a whole-frame run: busy, no tiles to count
-            else:
-                self.bar.setRange(0, max(1, p.total))
-                self.bar.setValue(min(p.done, p.total))
-            self.tick()
-
-    def tick(self) -> None:
-        """Refresh elapsed and remaining between progress reports."""
-        p = self.progress
-        if self.state != "running" or p is None:
-            return
-        since = time.monotonic() - self.progress_at
-        elapsed = p.elapsed + since
-        text = f"running · {p.done}/{p.total} tiles of {p.tile_size} px · {elapsed:.1f} s"
-        if p.remaining is not None:
-            text += f" · ~{max(0.0, p.remaining - since):.1f} s left"
-        self.status_label.setText(text)
-        self.message = text
-
-
-# --- the panel --------------------------------------------------------------------------------------
-
-
-class _ProgressRelay(QObject):
-    """Lives on the GUI thread; `arrived` emitted from an engine worker is queued to it."""
-
-    arrived = Signal(int, object)   # job key, Progress
-
-
-class ModelPanel(QWidget):
+class ModelPanel(RunSettings, QWidget):
     """Networks grouped by task, run settings, Run/Cancel, and one progress row per job."""
 
     result_ready = Signal(object)          # ModelResult
@@ -446,7 +87,7 @@ class ModelPanel(QWidget):
         self.devices: DeviceInfo = getattr(self.engine, "devices", DeviceInfo())
         self._source_provider = source_provider
         self._weights_checker = weights_checker
-        self._sha256 = _Sha256Memo()
+        self._sha256 = weights_sha256
         self.bridge = FutureBridge(workers=2, parent=self)
         self._relay = _ProgressRelay(self)
         self._relay.arrived.connect(self._on_progress)
@@ -513,33 +154,6 @@ class ModelPanel(QWidget):
             return None
         return Path(found) if found is not None else None
 
-    def _build_settings(self) -> QWidget:
-        box = QGroupBox("Run settings")
-        form = QFormLayout(box)
-        form.setContentsMargins(6, 4, 6, 4)
-        self.device_combo = QComboBox()
-        for text, value in DEVICES:
-            self.device_combo.addItem(text, value)
-        self.precision_combo = QComboBox()
-        for text, value in PRECISIONS:
-            self.precision_combo.addItem(text, value)
-        self.tile_spin = QSpinBox()
-        self.tile_spin.setRange(0, 8192)
-        self.tile_spin.setSingleStep(64)
-        self.tile_spin.setSpecialValueText("Auto")
-        self.tile_spin.setSuffix(" px")
-        self.tile_spin.setToolTip("Core tile side in input pixels (Auto: the device's default). "
-                                  "Tiles shrink by themselves after an out-of-memory.")
-        self.placement_label = QLabel()
-        self.placement_label.setStyleSheet(GREY + " font-size: 10px;")
-        self.placement_label.setWordWrap(True)
-        form.addRow("Device", self.device_combo)
-        form.addRow("Precision", self.precision_combo)
-        form.addRow("Tile size", self.tile_spin)
-        form.addRow(self.placement_label)
-        self.device_combo.currentIndexChanged.connect(lambda _i: self._update_device_choices())
-        self.precision_combo.currentIndexChanged.connect(lambda _i: self._update_placement_label())
-        return box
 
     def _build_buttons(self) -> QHBoxLayout:
         self.run_button = QPushButton("Run")
@@ -572,58 +186,7 @@ class ModelPanel(QWidget):
         return scroll
 
     # ---------------------------------------------------------------- devices and precision
-    def device_request(self) -> str:
-        return str(self.device_combo.currentData())
 
-    def precision_request(self) -> str:
-        return str(self.precision_combo.currentData())
-
-    def tile_size(self) -> int | None:
-        return self.tile_spin.value() or None
-
-    def _device_missing(self, value: str) -> str | None:
-        if value == "cuda" and not self.devices.cuda:
-            return "No CUDA GPU found by torch (or this torch build has no CUDA)"
-        if value == "mps" and not self.devices.mps:
-            return "No Apple MPS device found by torch"
-        return None
-
-    def _set_item_enabled(self, combo: QComboBox, index: int, why_not: str | None, tip: str = "") -> None:
-        item = combo.model().item(index)
-        item.setEnabled(why_not is None)
-        combo.setItemData(index, why_not or tip, Qt.ItemDataRole.ToolTipRole)
-
-    def _update_device_choices(self) -> None:
-        for i, (_text, value) in enumerate(DEVICES):
-            self._set_item_enabled(self.device_combo, i, self._device_missing(value))
-        if self._device_missing(self.device_request()):
-            self.device_combo.setCurrentIndex(0)
-            return  # the index change calls back here
-        device, _why = choose_device(self.device_request(), self.devices)
-        for i, (_text, value) in enumerate(PRECISIONS):
-            why_not = None
-            if value in ("fp16", "bf16") and device == "cpu":
-                why_not = "The CPU runs fp32"
-            elif value == "bf16" and not (self.devices.cuda_bf16 if device == "cuda" else self.devices.mps_bf16):
-                why_not = f"This {device.upper()} device lacks bf16"
-            tip = "Half precision only for networks whose descriptor allows it; others run fp32" \
-                if value in ("fp16", "bf16") else ""
-            self._set_item_enabled(self.precision_combo, i, why_not, tip)
-        current = self.precision_combo.currentIndex()
-        if not self.precision_combo.model().item(current).isEnabled():
-            self.precision_combo.setCurrentIndex(0)
-        self._update_placement_label()
-
-    def _update_placement_label(self) -> None:
-        device, why = choose_device(self.device_request(), self.devices)
-        precision = self.precision_request()
-        if device == "cpu":
-            dtype = "fp32"
-        elif precision == "auto":
-            dtype = "fp16/bf16 where the network allows it, else fp32"
-        else:
-            dtype = f"{precision} where the network allows it, else fp32"
-        self.placement_label.setText(f"Runs on {device.upper()} ({why}) · {dtype}")
 
     # ---------------------------------------------------------------- input and availability
     def current_source(self) -> Source | None:
@@ -918,31 +481,3 @@ class ModelPanel(QWidget):
             self.engine.shutdown(wait=False)
 
 
-# --- labels -----------------------------------------------------------------------------------------
-
-
-def short_dtype(dtype: str) -> str:
-    return DTYPE_SHORT.get(dtype, dtype)
-
-
-def result_label(spec: ModelSpec, weights: str, result: Result) -> str:
-    """"network · weights file · device · dtype · seconds" (plus "cached" for a cache hit)."""
-    parts = [spec.name, Path(weights).name if weights else "default weights", result.device,
-             short_dtype(result.dtype), f"{result.seconds:.1f} s"]
-    if result.from_cache:
-        parts.append("cached")
-    return " · ".join(parts)
-
-
-def describe_source(source: Source | None) -> str:
-    if source is None:
-        return "No input open"
-    if isinstance(source, RawMosaic):
-        name = Path(source.path).name or "mosaic"
-        kind = "X-Trans" if source.is_xtrans else f"Bayer {source.cfa}"
-        return f"Input: {name} · {kind} mosaic · {source.width}×{source.height}"
-    if isinstance(source, Image):
-        name = Path(source.source).name if source.source else (source.label or "image")
-        kind = "linear RGB" if source.linear else "sRGB"
-        return f"Input: {name} · {kind} image · {source.width}×{source.height}"
-    return f"Input: {type(source).__name__}"

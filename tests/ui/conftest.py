@@ -24,5 +24,10 @@ def window(qtbot, tmp_path, monkeypatch):
 
 
 def wait_idle(qtbot, win, timeout=60000):
-    qtbot.waitUntil(lambda: win.bridge.pending == 0, timeout=timeout)
-    qtbot.wait(50)
+    """No work in the workers and none about to start (the throttled analysis and display timers)."""
+    def idle() -> bool:
+        return (win.bridge.pending == 0 and not win._analysis_timer.isActive()
+                and not win._display_timer.isActive())
+
+    qtbot.waitUntil(idle, timeout=timeout)
+    qtbot.waitUntil(idle, timeout=timeout)   # again: a finished job may have started the timers
