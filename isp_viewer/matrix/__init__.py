@@ -6,11 +6,28 @@ off the GUI thread), `list_cells(spec, store)` for the table and `cell_regions(s
 row.task_key)` for a cell's worst regions as core Regions.
 """
 
-from isp_viewer.matrix.cells import MATRIX_VERSION, Item, MatrixSpec, Method, RegionSpec, Task
-from isp_viewer.matrix.cells import items_from_pairs, network_method
+from isp_viewer.matrix.cells import (
+    MATRIX_VERSION,
+    Item,
+    MatrixSpec,
+    Method,
+    RegionSpec,
+    Task,
+    items_from_pairs,
+    network_method,
+)
 from isp_viewer.matrix.recipe import evaluate_recipe, recipe_methods, recipe_spec
-from isp_viewer.matrix.report import CellRow, cell_regions, list_cells, long_csv, metric_table
-from isp_viewer.matrix.report import per_image_json, pivot, pivot_csv, pivot_text
+from isp_viewer.matrix.report import (
+    CellRow,
+    cell_regions,
+    list_cells,
+    long_csv,
+    metric_table,
+    per_image_json,
+    pivot,
+    pivot_csv,
+    pivot_text,
+)
 from isp_viewer.matrix.runner import LocalBackend, RunProgress, RunSummary, plan, run_matrix
 from isp_viewer.matrix.store import ResultStore, TaskResult, WorstRegion
 

@@ -54,13 +54,7 @@ def region_specs(text: str, window: int, k: int):
 
 def run_eval(args: argparse.Namespace, convention, network_options: dict) -> int:
     from isp_viewer.matrix.recipe import recipe_spec
-    from isp_viewer.matrix.report import (
-        long_csv,
-        metric_table,
-        per_image_json,
-        pivot_csv,
-        pivot_text,
-    )
+    from isp_viewer.matrix.report import long_csv, metric_table, per_image_json, pivot_csv, pivot_text
     from isp_viewer.matrix.runner import LocalBackend, run_matrix
     from isp_viewer.matrix.store import ResultStore
     from isp_viewer.metrics import match_by_name

@@ -7,13 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from isp_viewer.core.errors import InputError
-from isp_viewer.matrix.cells import (
-    MatrixSpec,
-    Method,
-    RegionSpec,
-    items_from_pairs,
-    network_method,
-)
+from isp_viewer.matrix.cells import MatrixSpec, Method, RegionSpec, items_from_pairs, network_method
 from isp_viewer.matrix.report import metric_table
 from isp_viewer.matrix.runner import Backend, CancelLike, run_matrix
 from isp_viewer.matrix.store import ResultStore

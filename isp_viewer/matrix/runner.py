@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, replace
-from typing import Protocol, Union
+from typing import Protocol
 
 from isp_viewer.matrix.cells import MatrixSpec, Task
 from isp_viewer.matrix.store import ResultStore, TaskResult
@@ -22,7 +22,7 @@ class _Event(Protocol):
     def is_set(self) -> bool: ...
 
 
-CancelLike = Union[Callable[[], bool], _Event, None]
+CancelLike = Callable[[], bool] | _Event | None
 Deliver = Callable[[TaskResult], None]
 
 

@@ -16,16 +16,30 @@ import pytest
 
 from isp_viewer.io.develop import classical_demosaic
 from isp_viewer.io.images import read_image, simulate_mosaic
-from isp_viewer.matrix import (LocalBackend, MatrixSpec, Method, RegionSpec, ResultStore, cell_regions,
-                               evaluate_recipe, items_from_pairs, list_cells, metric_table, network_method,
-                               run_matrix)
+from isp_viewer.matrix import (
+    LocalBackend,
+    MatrixSpec,
+    Method,
+    RegionSpec,
+    ResultStore,
+    cell_regions,
+    evaluate_recipe,
+    items_from_pairs,
+    list_cells,
+    metric_table,
+    network_method,
+    run_matrix,
+)
 from isp_viewer.metrics import ISP_PAPER, match_by_name, psnr_ssim
 from tests.matrix.synthetic import write_set
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def make_spec(folder, tile=512, regions=(RegionSpec("absolute", 32, 3),)) -> MatrixSpec:
+WORST = (RegionSpec("absolute", 32, 3),)
+
+
+def make_spec(folder, tile=512, regions=WORST) -> MatrixSpec:
     items = items_from_pairs(match_by_name(folder, folder), "GRBG")
     methods = (Method("classical", "bilinear"), Method("classical", "malvar"),
                network_method("demosaicnet_bayer", tile_size=tile))
