@@ -19,8 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import timed  # noqa: E402
-from isp_viewer.analysis import LUMINANCE_WEIGHTS, fft_view  # noqa: E402
+from _timing import timed
+
+from isp_viewer.analysis import LUMINANCE_WEIGHTS, fft_view
 
 
 def numpy_fft_view(rgb: np.ndarray) -> np.ndarray:

@@ -177,7 +177,8 @@ def run_case(case: dict) -> dict:
     warm_side = max(96, spec.min_size, spec.size_multiple)
     warm = np.ascontiguousarray(x[:warm_side, :warm_side])
     if "reference_rgb" in options:
-        warm_options = {**options, "reference_rgb": np.ascontiguousarray(options["reference_rgb"][:warm_side, :warm_side])}
+        warm_reference = np.ascontiguousarray(options["reference_rgb"][:warm_side, :warm_side])
+        warm_options = {**options, "reference_rgb": warm_reference}
     else:
         warm_options = options
     cuda = device == "cuda"

@@ -59,10 +59,10 @@ def test_models_table_lists_weights_and_licences():
     proc = run_cli("models")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    bayer = next(l for l in lines if l.startswith("demosaicnet_bayer"))
+    bayer = next(line for line in lines if line.startswith("demosaicnet_bayer"))
     assert "bayer.pth" in bayer and "MIT" in bayer and "match" in bayer
-    assert "no public weights" in next(l for l in lines if l.startswith("sgnet"))
-    assert "non-commercial" in next(l for l in lines if l.startswith("pynet "))
+    assert "no public weights" in next(line for line in lines if line.startswith("sgnet"))
+    assert "non-commercial" in next(line for line in lines if line.startswith("pynet "))
 
 
 def test_process_demosaicnet_on_simulated_kodak(data, tmp_path):

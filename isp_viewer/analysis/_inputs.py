@@ -8,16 +8,14 @@ full scale. A test image and its reference must already share the reference grid
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
-from isp_viewer.core.image import as_unit_array as as_array  # noqa: F401  (one definition, in core)
+from isp_viewer.core.image import as_unit_array as as_array
 from isp_viewer.core.region import Region
 
-ArrayLike = Union[Image, np.ndarray]
+ArrayLike = Image | np.ndarray
 
 # Display ranges come from percentiles of at most this many samples per array: a strided
 # subsample gives the same percentile to display precision at a fraction of the sort cost.

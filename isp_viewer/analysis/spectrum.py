@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Union
 
 import cv2
 import numpy as np
@@ -28,7 +27,7 @@ LUMINANCE_WEIGHTS = (0.2126, 0.7152, 0.0722)
 _CHANNEL_NAMES = {"r": 0, "g": 1, "b": 2}
 # Keeps log10 finite where the (mean-removed) spectrum is exactly zero.
 _AMPLITUDE_FLOOR = 1e-6
-ChannelSpec = Union[str, int]
+ChannelSpec = str | int
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,7 +1,7 @@
 """Values and state with no dependencies beyond numpy."""
 
-from isp_viewer.core.errors import IspViewerError, InputError, ModelError, WeightsError
+from isp_viewer.core.errors import InputError, IspViewerError, ModelError, WeightsError
 from isp_viewer.core.image import Image
 from isp_viewer.core.region import Region
 
-__all__ = ["Image", "Region", "IspViewerError", "InputError", "ModelError", "WeightsError"]
+__all__ = ["Image", "InputError", "IspViewerError", "ModelError", "Region", "WeightsError"]

@@ -8,8 +8,9 @@ display-referred sRGB.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class Image:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.data.shape)  # type: ignore[return-value]
+        return tuple(self.data.shape)
 
     def content_hash(self) -> str:
         """sha256 of shape and pixels: a stable key for caches."""
@@ -56,10 +57,10 @@ class Image:
         h.update(self.data.tobytes())
         return h.hexdigest()
 
-    def with_data(self, data: np.ndarray, **changes: Any) -> "Image":
+    def with_data(self, data: np.ndarray, **changes: Any) -> Image:
         """A copy with other pixels (and optionally other fields)."""
-        fields = dict(linear=self.linear, color_space=self.color_space, label=self.label,
-                      source=self.source, meta=dict(self.meta))
+        fields: dict[str, Any] = dict(linear=self.linear, color_space=self.color_space, label=self.label,
+                                      source=self.source, meta=dict(self.meta))
         fields.update(changes)
         return Image(data, **fields)
 
@@ -77,7 +78,7 @@ class Image:
         return (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def as_unit_array(x: "Image | np.ndarray", what: str = "image") -> np.ndarray:
+def as_unit_array(x: Image | np.ndarray, what: str = "image") -> np.ndarray:
     """HxWxC float32 (C = 1 or 3) in [0, 1] units from an Image or an ndarray.
 
     Float arrays are taken as they are ([0, 1] by the app's convention); uint8/uint16 arrays are
@@ -104,7 +105,8 @@ def as_unit_array(x: "Image | np.ndarray", what: str = "image") -> np.ndarray:
 def linear_to_srgb(x: np.ndarray) -> np.ndarray:
     """IEC 61966-2-1 transfer function (float in, float out)."""
     x = np.clip(x, 0, None).astype(np.float32, copy=False)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4, dtype=np.float32) - 0.055).astype(np.float32)
+    encoded = np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4, dtype=np.float32) - 0.055)
+    return encoded.astype(np.float32)
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:

@@ -15,8 +15,9 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ class ResultCache:
 
     def entries(self) -> list[tuple[str, float, int]]:
         """(key, last use as a POSIX time, bytes) of every complete entry, oldest use first."""
-        out = []
+        out: list[tuple[str, float, int]] = []
         if not self.directory.is_dir():
             return out
         for meta_path in self.directory.glob("*.json"):

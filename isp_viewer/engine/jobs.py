@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ def hash_input(x: np.ndarray, cfa: str | None = None) -> str:
     arr = np.ascontiguousarray(x)
     h = hashlib.sha256()
     h.update(f"{arr.shape}|{arr.dtype.str}|{cfa or ''}|".encode())
-    h.update(memoryview(arr).cast("B"))
+    h.update(arr.data.cast("B"))
     return h.hexdigest()
 
 
@@ -124,7 +125,7 @@ class Job:
 
     @classmethod
     def create(cls, x: np.ndarray, spec_id: str, *, cfa: str | None = None, weights: str | Path | None = None,
-               weights_sha256: str | None = None, options: Mapping[str, Any] | None = None, **fields: Any) -> "Job":
+               weights_sha256: str | None = None, options: Mapping[str, Any] | None = None, **fields: Any) -> Job:
         """A Job with its input hash computed, and the sha256 of `weights` when it names a file."""
         if weights_sha256 is None:
             weights_sha256 = ""
@@ -139,7 +140,7 @@ class Job:
 
     @classmethod
     def from_source(cls, spec: Any, source: Any, *, weights: str | Path | None = None, wb: str | None = None,
-                    **fields: Any) -> "Job":
+                    **fields: Any) -> Job:
         """A Job for `spec` (a ModelSpec) on what the user opened (a RawMosaic or an Image):
         the input as `models.adapters.prepare_input` makes it (ModelError when it cannot work),
         and the weights the registry finds when none are given."""

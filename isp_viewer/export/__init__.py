@@ -11,6 +11,18 @@ from isp_viewer.export.figure_export import FORMATS, ImageProvider, StaticImageP
 from isp_viewer.export.session_file import Autosaver, SessionDoc, check_inputs, load, save
 
 __all__ = [
-    "Figure", "FigureLayout", "Panel", "compose", "FORMATS", "ImageProvider", "StaticImageProvider",
-    "export_figure", "figure_for", "Autosaver", "SessionDoc", "check_inputs", "load", "save",
+    "FORMATS",
+    "Autosaver",
+    "Figure",
+    "FigureLayout",
+    "ImageProvider",
+    "Panel",
+    "SessionDoc",
+    "StaticImageProvider",
+    "check_inputs",
+    "compose",
+    "export_figure",
+    "figure_for",
+    "load",
+    "save",
 ]

@@ -124,7 +124,8 @@ def build_compare_doc(req: CompareRequest, session_path: str | Path) -> SessionD
         cfa = source.cfa
     for spec in req.methods:
         label, options = _method(spec, cfa)
-        if isinstance(options, LibRawOptions) and not (isinstance(source, RawMosaic) and source.meta.get("raw_type") == "Flat"):
+        flat = isinstance(source, RawMosaic) and source.meta.get("raw_type") == "Flat"
+        if isinstance(options, LibRawOptions) and not flat:
             raise InputError(f"--method {spec}: LibRaw renders camera RAW files; {first.name} is not one")
         if isinstance(options, ClassicalOptions) and not isinstance(source, RawMosaic):
             raise InputError(f"--method {spec}: classical demosaicking needs a mosaic (a RAW, or --simulate-cfa)")

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -112,7 +113,7 @@ class FigureLayout:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FigureLayout":
+    def from_dict(cls, d: Mapping[str, Any]) -> FigureLayout:
         """Inverse of to_dict. Missing keys take defaults; unknown keys or bad values raise ValueError."""
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(d) - set(known))
@@ -395,7 +396,8 @@ def _insets(rois: Sequence[RoiLike], layout: FigureLayout, width: int, height: i
     for i, roi in enumerate(rois):
         region = roi.region.clip_to(width, height)
         if region.empty:
-            raise InputError(f"ROI '{roi.name or roi.id}' {roi.region.as_tuple()} lies outside the {width}x{height} image")
+            raise InputError(f"ROI '{roi.name or roi.id}' {roi.region.as_tuple()} lies outside the "
+                             f"{width}x{height} image")
         out.append(_Inset(roi, roi_colour(roi, i), region, inset_scale(region, layout.inset_size)))
     return out
 
@@ -430,14 +432,14 @@ def _cell_geometry(width: int, height: int, insets: list[_Inset], layout: Figure
     body_w, body_h = view_w, view_h
     if insets and layout.inset_position == "beside":
         x0, y = view_w + gap, 0
-        for fw, fh in framed:
+        for _, fh in framed:
             xy.append((x0 + b, y + b))
             y += fh + gap
         body_w = x0 + max(fw for fw, _ in framed)
         body_h = max(view_h, y - gap)
     elif insets and layout.inset_position == "below":
         x, y0 = 0, view_h + gap
-        for fw, fh in framed:
+        for fw, _ in framed:
             xy.append((x + b, y0 + b))
             x += fw + gap
         body_w = max(view_w, x - gap)
@@ -446,7 +448,7 @@ def _cell_geometry(width: int, height: int, insets: list[_Inset], layout: Figure
         right = layout.overlay_corner.endswith("right")
         bottom = layout.overlay_corner.startswith("bottom")
         y = view_h - b if bottom else b
-        for inset, (fw, fh) in zip(insets, framed):
+        for fw, fh in framed:
             x = view_w - b - fw if right else b
             top = y - fh if bottom else y
             xy.append((x + b, top + b))
@@ -605,6 +607,17 @@ def single_roi_layout(layout: FigureLayout) -> FigureLayout:
 
 
 __all__ = [
-    "FigureLayout", "Panel", "Figure", "RasterItem", "RectItem", "TextItem", "RoiLike", "compose",
-    "to_uint8", "enlarge_nearest", "inset_scale", "wrap_to_width", "single_roi_layout",
+    "Figure",
+    "FigureLayout",
+    "Panel",
+    "RasterItem",
+    "RectItem",
+    "RoiLike",
+    "TextItem",
+    "compose",
+    "enlarge_nearest",
+    "inset_scale",
+    "single_roi_layout",
+    "to_uint8",
+    "wrap_to_width",
 ]

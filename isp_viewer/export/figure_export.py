@@ -199,7 +199,8 @@ def convention_footnote(metrics: str, convention: Mapping[str, Any]) -> str:
         elif key == "name":
             continue   # the preset's name repeats the facts listed here
         elif key == "quantize":
-            parts.append("8-bit quantized" if value is True else ("not quantized" if value is False else f"quantize {value}"))
+            parts.append("8-bit quantized" if value is True
+                         else ("not quantized" if value is False else f"quantize {value}"))
         else:
             parts.append(f"{key} {value}")
     head = f"{metrics} " if metrics else ""

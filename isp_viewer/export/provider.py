@@ -7,14 +7,21 @@ bytes for the same session. Images are computed once per provider and cached.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
 from isp_viewer.export.session_file import (
-    ClassicalOptions, InputOptions, InputRef, LibRawOptions, NetworkOptions, SessionDoc, resolve_path,
+    ClassicalOptions,
+    InputOptions,
+    InputRef,
+    LibRawOptions,
+    NetworkOptions,
+    SessionDoc,
+    resolve_path,
 )
 from isp_viewer.io.develop import classical_demosaic
 from isp_viewer.io.open import open_any
@@ -32,7 +39,8 @@ def convention_from_dict(d: Mapping[str, Any]) -> Convention:
     if not d:
         return ISP_PAPER
     return Convention(channel=d.get("channel", "rgb"), data_range=float(d.get("data_range", 1.0)),
-                      crop_border=int(d.get("crop_border", 0)), quantize_uint8=bool(d.get("quantize", d.get("quantize_uint8", False))),
+                      crop_border=int(d.get("crop_border", 0)),
+                      quantize_uint8=bool(d.get("quantize", d.get("quantize_uint8", False))),
                       name=d.get("name", "custom"))
 
 

@@ -20,7 +20,8 @@ SVG_HASH_SALT = "isp-viewer"
 
 def render_png_image(fig: Figure):
     """The figure as a PIL RGB image of fig.width x fig.height pixels."""
-    from PIL import Image as PILImage, ImageDraw
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
 
     canvas = PILImage.new("RGB", (fig.width, fig.height), fig.background)
     for item in fig.rasters:
@@ -28,7 +29,8 @@ def render_png_image(fig: Figure):
     draw = ImageDraw.Draw(canvas)
     for rect in fig.rects:
         if rect.width > 0 and rect.w > 0 and rect.h > 0:
-            draw.rectangle((rect.x, rect.y, rect.x + rect.w - 1, rect.y + rect.h - 1), outline=rect.colour, width=rect.width)
+            draw.rectangle((rect.x, rect.y, rect.x + rect.w - 1, rect.y + rect.h - 1), outline=rect.colour,
+                           width=rect.width)
     for text in fig.texts:
         _draw_text_pil(draw, text, fig.dpi)
     return canvas
@@ -112,4 +114,4 @@ def render_matplotlib(fig: Figure, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["render_png", "render_png_image", "render_vector", "render_matplotlib", "vector_rc"]
+__all__ = ["render_matplotlib", "render_png", "render_png_image", "render_vector", "vector_rc"]

@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Union
+from typing import Any, Callable, Mapping
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.methods import ClassicalMethod, FileMethod, LibRawOptions, NetworkMethod
@@ -80,7 +80,7 @@ NetworkOptions = NetworkMethod
 InputOptions = FileMethod
 
 
-MethodOptions = Union[LibRawOptions, ClassicalMethod, NetworkMethod, FileMethod]
+MethodOptions = LibRawOptions | ClassicalMethod | NetworkMethod | FileMethod
 _OPTION_TYPES: dict[str, type] = {t.kind: t for t in (LibRawOptions, ClassicalMethod, NetworkMethod, FileMethod)}
 
 
@@ -236,7 +236,8 @@ def to_json_dict(doc: SessionDoc) -> dict[str, Any]:
                    for i in doc.inputs],
         "reference": doc.reference,
         "methods": [_method_to_json(m) for m in doc.methods],
-        "rois": [{"id": r.id, "name": r.name, "region": list(r.region.as_tuple()), "colour": r.colour} for r in doc.rois],
+        "rois": [{"id": r.id, "name": r.name, "region": list(r.region.as_tuple()), "colour": r.colour}
+                 for r in doc.rois],
         "display": _display_to_json(doc.display),
         "metric_convention": dict(doc.metric_convention),
         "figures": {name: layout.to_dict() for name, layout in doc.figures.items()},
@@ -355,10 +356,13 @@ def _method_from_json(x: Any, where: str) -> MethodRef:
 def _roi_from_json(x: Any, where: str) -> RoiRef:
     r = _Reader(x, where)
     box = r.get("region", list)
-    if len(box) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) for v in box) or box[2] < 0 or box[3] < 0:
+    integers = all(isinstance(v, int) and not isinstance(v, bool) for v in box)
+    if len(box) != 4 or not integers or box[2] < 0 or box[3] < 0:
         raise _SchemaError(f"{where}.region must be [x, y, w, h] integers with w, h >= 0, got {box!r}")
     colour = r.get("colour", str, "")
-    if colour and not (len(colour) == 7 and colour[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in colour[1:])):
+    hex_colour = (bool(colour) and len(colour) == 7 and colour[0] == "#"
+                  and all(c in "0123456789abcdefABCDEF" for c in colour[1:]))
+    if colour and not hex_colour:
         raise _SchemaError(f"{where}.colour must look like '#rrggbb', got {colour!r}")
     roi = RoiRef(r.get("id", str), r.get("name", str, ""), Region(*box), colour)
     r.done()

@@ -83,7 +83,8 @@ def _place_figure(slide, fig: Figure, left: int, top: int, width: int, height: i
         pic.name = f"{item.role} {item.panel}" + (f" {item.roi}" if item.roi else "")
     for rect in fig.rects:
         half = rect.width / 2
-        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, emu(x0 + (rect.x + half) * s), emu(y0 + (rect.y + half) * s),
+        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE,
+                                       emu(x0 + (rect.x + half) * s), emu(y0 + (rect.y + half) * s),
                                        emu((rect.w - rect.width) * s), emu((rect.h - rect.width) * s))
         shape.fill.background()
         shape.line.color.rgb = RGBColor.from_string(rect.colour.lstrip("#").upper())

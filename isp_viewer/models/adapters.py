@@ -10,7 +10,6 @@ values and developed like LibRaw's).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Union
 
 import numpy as np
 import torch
@@ -21,7 +20,7 @@ from isp_viewer.io.develop import colour_demosaicing, develop, is_display_referr
 from isp_viewer.io.raw import RawMosaic
 from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task
 
-Source = Union[RawMosaic, Image]
+Source = RawMosaic | Image
 
 
 def raw_input(source: RawMosaic, convention: InputConvention) -> np.ndarray:
@@ -82,7 +81,8 @@ def prepare_input(spec: ModelSpec, source: Source, wb: str | None = None) -> tup
     kind = spec.input_kind
     if kind in (InputKind.BAYER, InputKind.XTRANS):
         if not isinstance(source, RawMosaic):
-            raise ModelError(f"{spec.name} needs a RAW mosaic; open a camera RAW file or simulate a mosaic from this image")
+            raise ModelError(f"{spec.name} needs a RAW mosaic; open a camera RAW file or simulate a mosaic "
+                             "from this image")
         if kind is InputKind.BAYER and source.is_xtrans:
             raise ModelError(f"{spec.name} works on 2x2 Bayer mosaics; this file is X-Trans")
         if kind is InputKind.XTRANS and not source.is_xtrans:
@@ -102,7 +102,8 @@ def prepare_input(spec: ModelSpec, source: Source, wb: str | None = None) -> tup
         x, cfa = np.ascontiguousarray(rgb, np.float32), None
     side = min(x.shape[0], x.shape[1])
     if side < spec.min_size:
-        raise ModelError(f"{spec.name} needs images at least {spec.min_size} px on each side; this one is {x.shape[1]}x{x.shape[0]}")
+        raise ModelError(f"{spec.name} needs images at least {spec.min_size} px on each side; "
+                         f"this one is {x.shape[1]}x{x.shape[0]}")
     return x, cfa
 
 
@@ -118,7 +119,7 @@ def finish_output(spec: ModelSpec, out: np.ndarray, source: Source, label: str, 
     if isinstance(source, RawMosaic) and spec.task in (Task.DEMOSAICK, Task.JOINT_DENOISE_DEMOSAICK, Task.DENOISE):
         return develop(out, source, "srgb", label=label, meta=meta)
     return Image(np.clip(out, 0, 1), linear=spec.input_kind is InputKind.LINEAR_RGB, label=label,
-                 source=getattr(source, "path", None) or getattr(source, "source", ""), meta=meta)
+                 source=str(getattr(source, "path", None) or getattr(source, "source", "")), meta=meta)
 
 
 def reference_option(spec: ModelSpec, reference: Image | None, source: Source) -> dict:
@@ -126,7 +127,8 @@ def reference_option(spec: ModelSpec, reference: Image | None, source: Source) -
     if not spec.needs_reference:
         return {}
     if reference is None:
-        raise ModelError(f"{spec.name} needs a reference RGB image of the same scene: open one and make it the reference")
+        raise ModelError(f"{spec.name} needs a reference RGB image of the same scene: open one and make it "
+                         "the reference")
     rgb = np.clip(reference.rgb(), 0, 1)
     if reference.linear:
         rgb = linear_to_srgb(rgb)
@@ -140,7 +142,8 @@ def run_full_frame(spec: ModelSpec, net: torch.nn.Module, source: Source, device
                    dtype: torch.dtype = torch.float32, **options) -> np.ndarray:
     """One pass over the whole input (no tiling): the reference the engine's tiling is checked against."""
     x, cfa = prepare_input(spec, source)
-    options = {k: (v.to(device=device, dtype=dtype) if isinstance(v, torch.nn.Module) else v) for k, v in options.items()}
+    options = {k: (v.to(device=device, dtype=dtype) if isinstance(v, torch.nn.Module) else v)
+               for k, v in options.items()}
     net = net.to(device=device, dtype=dtype)
     return spec.infer(net, x, cfa=cfa, device=device, dtype=dtype, **{**spec.options, **options})
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
+from typing import Any
 
 
 class Task(str, Enum):
@@ -80,7 +81,7 @@ class Companion:
     """
 
     option: str
-    build: Callable[[], object]
+    build: Callable[[], Any]
     weights: WeightFile
 
 
@@ -90,8 +91,8 @@ class ModelSpec:
     name: str
     task: Task
     input_kind: InputKind
-    build: Callable[[], object]          # returns a torch.nn.Module with the manifest's state_dict
-    infer: Callable[..., object]         # infer(net, x, *, cfa=None, device, dtype, **options) -> np.ndarray
+    build: Callable[[], Any]             # returns a torch.nn.Module with the manifest's state_dict
+    infer: Callable[..., Any]            # infer(net, x, *, cfa=None, device, dtype, **options) -> np.ndarray
     manifest: str                        # file name under reference/manifests/
     output_scale: int = 1
     size_multiple: int = 1               # input H and W are padded/cropped to this multiple inside infer

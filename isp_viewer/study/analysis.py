@@ -205,8 +205,8 @@ def comparison_matrix(comparisons: Sequence[tuple[str, str]], method_ids: Sequen
     """Counts C[i, j] = number of times method i was preferred over method j (pwcmp's layout)."""
     index = {m: i for i, m in enumerate(method_ids)}
     c = np.zeros((len(method_ids), len(method_ids)), dtype=np.int64)
-    for w, l in comparisons:
-        c[index[w], index[l]] += 1
+    for winner, loser in comparisons:
+        c[index[winner], index[loser]] += 1
     return c
 
 
@@ -279,7 +279,7 @@ def scale_pairwise(comparisons: Sequence[tuple[str, str]], method_ids: Sequence[
         return PairwiseScale(model, ids, scores, nan, nan.copy())
     rng = np.random.default_rng(seed)
     index = {m: i for i, m in enumerate(ids)}
-    pairs = np.array([(index[w], index[l]) for w, l in comparisons], dtype=np.int64)
+    pairs = np.array([(index[winner], index[loser]) for winner, loser in comparisons], dtype=np.int64)
     boots = np.empty((n_boot, len(ids)))
     for b in range(n_boot):
         sample = pairs[rng.integers(0, len(pairs), len(pairs))]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
@@ -50,11 +51,11 @@ class Crop:
             raise InputError(f"Crop {self.name!r} has an empty region {self.region.as_tuple()}")
 
     @classmethod
-    def create(cls, name: str, region: Region, tag: str = "other", note: str = "") -> "Crop":
+    def create(cls, name: str, region: Region, tag: str = "other", note: str = "") -> Crop:
         now = time.time()
         return cls(new_id(), name, region, tag, note, now, now)
 
-    def edited(self, **changes: Any) -> "Crop":
+    def edited(self, **changes: Any) -> Crop:
         """A copy with `changes` applied and `modified` set to now."""
         return replace(self, modified=time.time(), **changes)
 
@@ -63,7 +64,7 @@ class Crop:
                 "note": self.note, "created": self.created, "modified": self.modified}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Crop":
+    def from_dict(cls, d: Mapping[str, Any]) -> Crop:
         try:
             x, y, w, h = (int(v) for v in d["region"])
             return cls(str(d["id"]), str(d["name"]), Region(x, y, w, h), str(d.get("tag", "other")),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -228,7 +229,7 @@ class StudyDesign:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "StudyDesign":
+    def from_dict(cls, d: Mapping[str, Any]) -> StudyDesign:
         if d.get("format") != STUDY_FORMAT:
             raise InputError("This file is not an ISP Viewer study")
         if int(d.get("version", 0)) > STUDY_FORMAT_VERSION:
@@ -255,7 +256,7 @@ class StudyDesign:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "StudyDesign":
+    def from_json(cls, text: str) -> StudyDesign:
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as e:

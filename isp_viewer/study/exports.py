@@ -13,9 +13,9 @@ from __future__ import annotations
 import csv
 import math
 import pprint
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.study.analysis import StudyAnalysis, comparison_matrix, comparisons_from_records

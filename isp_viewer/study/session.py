@@ -38,7 +38,7 @@ class RatingSession:
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
-    def start(cls, store: StudyStore, design: StudyDesign, observer_id: str) -> "RatingSession":
+    def start(cls, store: StudyStore, design: StudyDesign, observer_id: str) -> RatingSession:
         observer_id = observer_id.strip()
         if not observer_id:
             raise InputError("Enter an observer id before starting")
@@ -46,12 +46,12 @@ class RatingSession:
         return cls(store, design, store.create_session(design.study_id, observer_id), observer_id)
 
     @classmethod
-    def resume(cls, store: StudyStore, session_id: str) -> "RatingSession":
+    def resume(cls, store: StudyStore, session_id: str) -> RatingSession:
         info = store.session_info(session_id)
         return cls(store, store.study(info.study_id), info.id, info.observer_id, info.paused)
 
     @classmethod
-    def start_or_resume(cls, store: StudyStore, design: StudyDesign, observer_id: str) -> "RatingSession":
+    def start_or_resume(cls, store: StudyStore, design: StudyDesign, observer_id: str) -> RatingSession:
         """Continue this observer's latest unfinished session of the study, or start a new one."""
         for info in reversed(store.sessions(design.study_id, observer_id.strip())):
             if info.finished is None:

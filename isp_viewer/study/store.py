@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
@@ -110,7 +110,7 @@ class StudyStore:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "StudyStore":
+    def __enter__(self) -> StudyStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,8 +4,7 @@ amplitude/phase swap round trips, regions."""
 import numpy as np
 import pytest
 
-from isp_viewer.analysis import (fft_view, luminance, peak_frequency, radial_power_spectrum,
-                                 swap_amplitude_phase)
+from isp_viewer.analysis import fft_view, luminance, peak_frequency, radial_power_spectrum, swap_amplitude_phase
 from isp_viewer.analysis.spectrum import _hann
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
@@ -25,7 +24,7 @@ def test_grating_peaks_at_its_frequency(h, w, fx, fy):
     # A real cosine has two symmetric peaks; either is the grating.
     assert (px, py) in [pytest.approx((fx, fy), abs=1e-6), pytest.approx((-fx, -fy), abs=1e-6)]
     row, col = int(np.argmin(np.abs(s.freq_y - fy))), int(np.argmin(np.abs(s.freq_x - fx)))
-    lo, hi = s.suggested_range
+    _, hi = s.suggested_range
     assert s.log_amplitude[row, col] == pytest.approx(hi, abs=1e-5)
     assert s.log_amplitude[h // 2, w // 2] < hi - 3  # the mean was removed
 

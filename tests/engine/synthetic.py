@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -120,7 +121,8 @@ def sleepy_spec(log: list[float], layers: int = 10, seconds: float = 0.05) -> tu
 def gated_spec(calls: list[str]) -> ModelSpec:
     """Identity network whose infer records options['tag'] and waits for options['gate'] if given."""
 
-    def infer(net, x, *, cfa=None, device="cpu", dtype=torch.float32, tag: str = "", gate: threading.Event | None = None,
+    def infer(net, x, *, cfa=None, device="cpu", dtype=torch.float32, tag: str = "",
+              gate: threading.Event | None = None,
               on_run: Callable[[], None] | None = None, **options):
         calls.append(tag)
         if on_run is not None:

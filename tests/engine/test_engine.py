@@ -207,7 +207,7 @@ def test_channels_are_served_round_robin_fifo_inside(make_engine):
 
 
 def test_cancel_a_queued_job(make_engine):
-    engine, calls, gate, blocker = _gate_engine(make_engine)
+    engine, calls, gate, _blocker = _gate_engine(make_engine)
     queued = engine.submit(_gated_job("queued", "a"))
     after = engine.submit(_gated_job("after", "a"))
     assert engine.cancel(queued) and queued.cancelled()
@@ -257,7 +257,7 @@ def test_cancel_a_running_job_stops_within_the_running_layer(make_engine):
 
 
 def test_newer_generation_cancels_queued_older_one(make_engine):
-    engine, calls, gate, blocker = _gate_engine(make_engine)
+    engine, calls, gate, _blocker = _gate_engine(make_engine)
     old = engine.submit(_gated_job("old", "pane", generation=1))
     new = engine.submit(_gated_job("new", "pane", generation=2))
     assert old.cancelled()
@@ -303,7 +303,7 @@ def test_running_older_generation_stops_early(make_engine):
 
 
 def test_shutdown_cancels_queued_jobs(make_engine):
-    engine, calls, gate, blocker = _gate_engine(make_engine)
+    engine, _calls, gate, _blocker = _gate_engine(make_engine)
     queued = engine.submit(_gated_job("q", "a"))
     gate.set()
     engine.shutdown(timeout=5)

@@ -73,7 +73,8 @@ def test_cancelling_a_running_demosaicnet_job_with_default_tiles_stops_inside_th
     reached, resume = threading.Event(), threading.Event()
 
     def on_module(module, args):   # every module call, in whatever thread runs it
-        big = bool(args) and hasattr(args[0], "shape") and args[0].shape[-1] >= 200   # the 512x512 job (the follow-up pads to 96)
+        # the 512x512 job (the follow-up pads to 96)
+        big = bool(args) and hasattr(args[0], "shape") and args[0].shape[-1] >= 200
         if not (state["armed"] and big):
             return
         if state["cancelled"]:

@@ -64,7 +64,7 @@ def test_cores_partition_the_image_and_tiles_keep_context():
     assert cores_partition(cores, 70, 90)
     assert run.margin == 10  # overlap 5 + half-blend 4, rounded up to the CFA period
     for core in cores:
-        y0, y1, x0, x1 = run.tile_bounds(core)
+        y0, _y1, x0, x1 = run.tile_bounds(core)
         assert y0 % 2 == 0 and x0 % 2 == 0
         assert y0 == max(0, core[0] - 10) and x1 == min(90, core[3] + 10)
 
@@ -91,7 +91,8 @@ def test_tiled_equals_full_frame_with_output_scale():
     assert np.abs(out - full).max() < 1e-5
 
 
-@pytest.mark.parametrize("kind,cfa,shape", [(InputKind.BAYER, "GBRG", (62, 86)), (InputKind.XTRANS, XTRANS_CELL, (66, 80))])
+@pytest.mark.parametrize("kind,cfa,shape",
+                         [(InputKind.BAYER, "GBRG", (62, 86)), (InputKind.XTRANS, XTRANS_CELL, (66, 80))])
 def test_tiled_equals_full_frame_on_mosaics_and_keeps_cfa_phase(kind, cfa, shape):
     spec = conv_spec("conv_mosaic", depth=4, kind=kind)
     net = spec.build()

@@ -12,8 +12,15 @@ from isp_viewer.core.image import Image
 from isp_viewer.core.region import Region
 from isp_viewer.export.figure import FigureLayout
 from isp_viewer.export.figure_export import StaticImageProvider
-from isp_viewer.export.session_file import (ClassicalOptions, DisplaySettings, InputOptions, InputRef, MethodRef,
-                                            RoiRef, SessionDoc)
+from isp_viewer.export.session_file import (
+    ClassicalOptions,
+    DisplaySettings,
+    InputOptions,
+    InputRef,
+    MethodRef,
+    RoiRef,
+    SessionDoc,
+)
 
 KODAK = "paired/kodak24/kodim23.png"
 CROP = Region(200, 80, 260, 200)      # the red parrot's head, 260x200: small enough for fast tests
@@ -21,7 +28,8 @@ CROP = Region(200, 80, 260, 200)      # the red parrot's head, 260x200: small en
 
 def kodak_methods(data: Path) -> dict[str, Image]:
     """Ground truth, a Gaussian blur and a strong JPEG round trip of one Kodak crop (sRGB)."""
-    from PIL import Image as PILImage, ImageFilter
+    from PIL import Image as PILImage
+    from PIL import ImageFilter
 
     full = PILImage.open(data / KODAK).convert("RGB")
     gt = full.crop((CROP.x, CROP.y, CROP.x1, CROP.y1))

@@ -47,7 +47,7 @@ def test_demosaic_comparison_builds_one_figure_that_export_writes(capsys, data, 
     # the captions are PSNR against the ground truth, computed independently here
     gt = read_image(gt_path)
     expected = psnr_ssim(classical_demosaic(simulate_mosaic(gt, "GRBG"), "malvar").rgb(), gt.rgb(), ISP_PAPER)
-    texts, fig = captions(session)
+    texts, _fig = captions(session)
     assert f"PSNR {expected.psnr:.2f} dB · SSIM {expected.ssim:.4f}" in texts
 
     for suffix in ("pdf", "png"):
@@ -104,7 +104,7 @@ def test_real_raw_without_ground_truth_has_no_metric_captions(capsys, data, tmp_
     (["--simulate-cfa", "GRBG", "--simulate-lr", "bicubic:4"], "not allowed with"),
 ])
 def test_bad_requests_are_one_line_exit_2(capsys, data, tmp_path, argv, message) -> None:
-    code, out, err = run(capsys, "compare", data / "paired/kodak24/kodim05.png", *argv, "--out", tmp_path / "x.ispv")
+    code, _out, err = run(capsys, "compare", data / "paired/kodak24/kodim05.png", *argv, "--out", tmp_path / "x.ispv")
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "x.ispv").exists()
 
@@ -119,5 +119,5 @@ def test_export_asks_for_a_figure_name_only_when_there_are_several(capsys, data,
         "classical:bilinear", "--out", session)
     doc = load(session)
     save(doc.with_figure("other", replace(doc.figures["figure"], columns=1)), session)
-    code, out, err = run(capsys, "export", session, "--out", tmp_path / "f.png")
+    code, _out, err = run(capsys, "export", session, "--out", tmp_path / "f.png")
     assert code == 2 and "name one with --figure" in err

@@ -48,7 +48,8 @@ def test_inset_pixels_in_png_equal_nearest_neighbour_source_crop(tmp_path, kodak
         x = 6 + p * (cell_w + 6)
         source = kodak_images[method].to_display()
         assert np.array_equal(png[6:206, x:x + 260][:2, :2], source[:2, :2])   # the view sits at (x, 6)
-        for roi, k, (ix, iy), colour in (("eye", 3, (x + 268, 8), RED), ("feathers", 2, (x + 268, 6 + 94 + 6 + 2), BLUE)):
+        insets = (("eye", 3, (x + 268, 8), RED), ("feathers", 2, (x + 268, 6 + 94 + 6 + 2), BLUE))
+        for roi, k, (ix, iy), colour in insets:
             region = doc.roi(roi).region
             expected = nearest(region.crop(source), k)
             h, w = expected.shape[:2]
@@ -94,7 +95,7 @@ def test_every_layout_places_exact_insets(kodak_images, kodak_provider, changes)
         assert np.array_equal(png[item.y:item.y + item.h, item.x:item.x + item.w], expected)
         found += 1
     assert found == 3 * 2
-    assert all(0 <= r.x and r.x + r.w <= fig.width and 0 <= r.y and r.y + r.h <= fig.height for r in fig.rasters)
+    assert all(r.x >= 0 and r.x + r.w <= fig.width and r.y >= 0 and r.y + r.h <= fig.height for r in fig.rasters)
     error_insets = [r for r in fig.rasters if r.role == "error_inset"]
     assert len(error_insets) == (6 if layout.error_map else 0)
     if layout.error_map:

@@ -115,8 +115,8 @@ def test_pptx_has_a_slide_per_comparison_with_pictures_and_editable_text(tmp_pat
     # Every picture stays inside the slide.
     for slide in slides:
         for pic in pictures(slide):
-            assert 0 <= pic.left and pic.left + pic.width <= prs.slide_width
-            assert 0 <= pic.top and pic.top + pic.height <= prs.slide_height
+            assert pic.left >= 0 and pic.left + pic.width <= prs.slide_width
+            assert pic.top >= 0 and pic.top + pic.height <= prs.slide_height
     # An inset picture holds the exact nearest-neighbour crop.
     inset = next(p for p in pictures(slides[1]) if p.name == "inset 2 eye")
     with PILImage.open(io.BytesIO(inset.image.blob)) as im:
@@ -177,4 +177,5 @@ def test_error_row_colours_the_absolute_error_with_the_session_colour_map(kodak_
     assert error_view.pixels.shape == (200, 260, 3)
     assert np.abs(error_view.pixels - expected).max() <= 1.0
     labels = [t.text for t in fig.texts if t.role == "label"]
-    assert labels[3:] == ["|Ground truth − Ground truth|", "|Gaussian blur − Ground truth|", "|JPEG q=10 − Ground truth|"]
+    assert labels[3:] == ["|Ground truth − Ground truth|", "|Gaussian blur − Ground truth|",
+                          "|JPEG q=10 − Ground truth|"]

@@ -13,9 +13,21 @@ from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
 from isp_viewer.export import session_file as sf
 from isp_viewer.export.figure import FigureLayout
-from isp_viewer.export.session_file import (Autosaver, ClassicalOptions, DisplaySettings, InputOptions, LibRawOptions,
-                                            MethodRef, NetworkOptions, RoiRef, SessionDoc, check_inputs, load,
-                                            make_input_ref, save)
+from isp_viewer.export.session_file import (
+    Autosaver,
+    ClassicalOptions,
+    DisplaySettings,
+    InputOptions,
+    LibRawOptions,
+    MethodRef,
+    NetworkOptions,
+    RoiRef,
+    SessionDoc,
+    check_inputs,
+    load,
+    make_input_ref,
+    save,
+)
 
 KODAK = "paired/kodak24"
 

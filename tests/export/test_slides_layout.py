@@ -36,7 +36,7 @@ def test_text_boxes_fit_their_text_and_do_not_overlap(tmp_path, kodak_provider) 
     out = export_figure(_doc(), "main", tmp_path / "deck.pptx", kodak_provider, title="parrot study")
     slides = list(_boxes(out))
     assert slides[0][1][0].text_frame.text == "parrot study"          # the session's name, not "figure"
-    for slide, boxes in slides:
+    for _slide, boxes in slides:
         rects = []
         for box in boxes:
             frame = box.text_frame

@@ -64,7 +64,8 @@ def run_fixture(module: nn.Module, meta: dict[str, Any], arrays: dict[str, np.nd
     return out if isinstance(out, (tuple, list)) else (out,)
 
 
-def assert_outputs_match(outputs, meta: dict[str, Any], arrays: dict[str, np.ndarray], names: list[str] | None = None) -> None:
+def assert_outputs_match(outputs, meta: dict[str, Any], arrays: dict[str, np.ndarray],
+                         names: list[str] | None = None) -> None:
     atol = meta["tolerance"]["atol"]
     names = names or list(meta["outputs"].keys())
     for name, out in zip(names, outputs):

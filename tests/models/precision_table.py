@@ -51,7 +51,8 @@ def natural_input(spec):
     if spec.input_kind is InputKind.XTRANS:
         from isp_viewer.models.nets.demosaicnet import XTRANS_CFA
 
-        return mosaic_from_rgb(skimage.data.astronaut()[200:236, 200:236].astype(np.float32) / 255, XTRANS_CFA), XTRANS_CFA
+        crop = skimage.data.astronaut()[200:236, 200:236].astype(np.float32) / 255
+        return mosaic_from_rgb(crop, XTRANS_CFA), XTRANS_CFA
     return rgb, None
 
 

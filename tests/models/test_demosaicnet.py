@@ -179,7 +179,8 @@ def test_xtrans_padding_keeps_the_6x6_pattern(dy, dx, h, w):
 # --- infer -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fixture, crop", [("demosaicnet_bayer__real_bayer", 31), ("demosaicnet_xtrans__real_xtrans", 12)])
+@pytest.mark.parametrize("fixture, crop",
+                         [("demosaicnet_bayer__real_bayer", 31), ("demosaicnet_xtrans__real_xtrans", 12)])
 def test_infer_interior_equals_fixture(fixture, crop, reference, shared):
     """Full-size infer on the fixture's mosaic: where no padding is involved it is the fixture."""
     meta, arrays = load_fixture(reference, fixture)
@@ -221,7 +222,7 @@ def test_bayer_odd_sizes_keep_the_input_grid(cfa, data):
     rgb = kodak(data)[200:241, 300:337]  # 41 x 37
     out = dm.infer_demosaicnet_bayer(net, mosaic_of(rgb, cfa), cfa=cfa)
     assert out.shape == (41, 37, 3) and out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert out.min() >= 0.0 and out.max() <= 1.0
     assert psnr(out, rgb) > 33  # a misplaced grid or phase drops this below 25 dB
 
 

@@ -28,7 +28,8 @@ def camera_raw(cfa: str = "GRBG", h: int = 96, w: int = 128) -> RawMosaic:
     idx = np.array([["RGB".index(c) for c in cfa[:2]], ["RGB".index(c) for c in cfa[2:]]], np.uint8)
     idx[1][idx[1] == 1] = 3   # LibRaw: the second row's green is G2
     return RawMosaic(path="camera.dng", mosaic=np.tile(cell, (h // 2, w // 2)), cfa=cfa, cfa_indices=idx,
-                     black_levels=(BLACK,) * 4, white_level=WHITE, wb_as_shot=WB, color_matrix=np.eye(3, dtype=np.float32))
+                     black_levels=(BLACK,) * 4, white_level=WHITE, wb_as_shot=WB,
+                     color_matrix=np.eye(3, dtype=np.float32))
 
 
 def value(colour: str, white_balance: str, black_level: str) -> float:

@@ -10,14 +10,7 @@ from torch import nn
 
 from isp_viewer.core.errors import ModelError
 from isp_viewer.models.loading import load_strict, read_checkpoint
-from isp_viewer.models.nets.pynet import (
-    SPECS,
-    bayer_padding,
-    build_pynet,
-    infer_pynet,
-    pack_bayer_pynet,
-    pad_to_rggb,
-)
+from isp_viewer.models.nets.pynet import SPECS, bayer_padding, build_pynet, infer_pynet, pack_bayer_pynet, pad_to_rggb
 from tests.models.golden_utils import (
     assert_outputs_match,
     assert_state_dict_matches_manifest,

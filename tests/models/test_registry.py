@@ -104,5 +104,5 @@ def test_cycleisp_raw2rgb_loads_its_colour_branch_and_needs_a_reference(referenc
     out = run_full_frame(spec, loaded.net, mosaic, **loaded.infer_options(), **reference_option(spec, crop, mosaic))
     assert out.shape == (64, 64, 3) and np.all(np.isfinite(out))
     (tmp_path / "ccm_joint.pth").unlink()
-    with pytest.raises(WeightsError, match="also needs ccm_joint.pth"):
+    with pytest.raises(WeightsError, match=r"also needs ccm_joint\.pth"):
         load_network(spec)

@@ -20,11 +20,7 @@ from isp_viewer.models.nets.sgnet import (
     pack_rggb,
     sgnet_input,
 )
-from tests.models.golden_utils import (
-    assert_outputs_match,
-    assert_state_dict_matches_manifest,
-    load_fixture,
-)
+from tests.models.golden_utils import assert_outputs_match, assert_state_dict_matches_manifest, load_fixture
 
 
 @pytest.fixture(scope="module")

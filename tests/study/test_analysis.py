@@ -7,8 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from isp_viewer.study.analysis import (Score, bradley_terry, comparison_matrix, dmos_hidden_reference, mean_ci,
-                                       mos_table, scale_pairwise, screen_bt500, thurstone_case_v, zscores)
+from isp_viewer.study.analysis import (
+    Score,
+    bradley_terry,
+    comparison_matrix,
+    dmos_hidden_reference,
+    mean_ci,
+    mos_table,
+    scale_pairwise,
+    screen_bt500,
+    thurstone_case_v,
+    zscores,
+)
 
 
 def _scores(table: dict[str, dict[str, list[int]]], crop: str = "c") -> list[Score]:

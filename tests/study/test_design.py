@@ -6,6 +6,7 @@ import json
 import zipfile
 from collections import Counter
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,16 @@ import pytest
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
 from isp_viewer.study.crops import Crop
-from isp_viewer.study.design import (Method, Protocol, ReferenceMode, StudyDesign, TrainingItem,
-                                     presentation_order, to_display_uint8, zoom_nearest)
+from isp_viewer.study.design import (
+    Method,
+    Protocol,
+    ReferenceMode,
+    StudyDesign,
+    TrainingItem,
+    presentation_order,
+    to_display_uint8,
+    zoom_nearest,
+)
 from isp_viewer.study.package import load_study, save_study
 
 CROPS = (Crop("c1", "fence", Region(0, 0, 6, 4), "moiré", "railings", 1.0, 2.0),
@@ -41,7 +50,7 @@ def test_presentation_order_is_reproducible_and_differs_between_observers() -> N
     expected = Counter({f"{c.id}/{m.id}": 2 for c in CROPS for m in METHODS})
     assert Counter(t.stimulus for t in a1) == expected == Counter(t.stimulus for t in b)
     assert [t.index for t in a1] == list(range(12)) == list(range(d.n_test_trials))
-    assert all(x.stimulus != y.stimulus for x, y in zip(a1, a1[1:]))  # repeats never back to back
+    assert all(x.stimulus != y.stimulus for x, y in pairwise(a1))  # repeats never back to back
     # The seed matters too.
     assert [t.stimulus for t in presentation_order(replace(d, seed=8, study_id=""), "alice")] != \
         [t.stimulus for t in a1]

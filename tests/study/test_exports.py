@@ -13,11 +13,16 @@ import numpy as np
 import pytest
 
 from isp_viewer.core.region import Region
-from isp_viewer.study.analysis import analyse, screen_bt500, scores_from_records
+from isp_viewer.study.analysis import analyse, scores_from_records, screen_bt500
 from isp_viewer.study.crops import Crop
 from isp_viewer.study.design import Method, Protocol, ReferenceMode, StudyDesign, TrainingItem
-from isp_viewer.study.exports import (read_ratings_csv, write_analysis_csv, write_pwcmp_matrix,
-                                      write_ratings_csv, write_sureal_dataset)
+from isp_viewer.study.exports import (
+    read_ratings_csv,
+    write_analysis_csv,
+    write_pwcmp_matrix,
+    write_ratings_csv,
+    write_sureal_dataset,
+)
 from isp_viewer.study.session import RatingSession
 from isp_viewer.study.store import RatingRecord, StudyStore
 
@@ -100,9 +105,9 @@ def test_pwcmp_matrix_and_pairwise_reload(store: StudyStore, tmp_path: Path) -> 
     counts = np.array([[int(v) for v in r[1:]] for r in rows[1:]])
     expected = np.zeros((3, 3), int)
     for r in records:
-        w = int(r.choice[1])
-        l = int((r.method_b if r.choice == r.method_id else r.method_id)[1])
-        expected[w, l] += 1
+        winner = int(r.choice[1])
+        loser = int((r.method_b if r.choice == r.method_id else r.method_id)[1])
+        expected[winner, loser] += 1
     np.testing.assert_array_equal(counts, expected)
     assert counts.sum() == len(records) and np.all(np.diag(counts) == 0)
     assert np.all(counts + counts.T == (np.ones((3, 3), int) - np.eye(3, dtype=int)) * 3 * 2 * 2)

@@ -61,7 +61,8 @@ def reflect_to_rggb(x: np.ndarray, cfa: str, multiple: int = 2,
     """Reflect-pad an HxW mosaic into an RGGB-phased float32 frame (see `rggb_padding`).
 
     Returns the frame and the (top, left) origin of the input inside it."""
-    top, bottom, left, right = rggb_padding(*np.shape(x), cfa, multiple, min_side)
+    h, w = np.shape(x)
+    top, bottom, left, right = rggb_padding(h, w, cfa, multiple, min_side)
     padded = np.pad(np.asarray(x, dtype=np.float32), ((top, bottom), (left, right)), mode="reflect")
     return padded, (top, left)
 

@@ -29,7 +29,9 @@ Conventions of the infer functions (the app's, see models/spec.py):
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import cast
 
 import numpy as np
 import torch
@@ -234,7 +236,7 @@ class Raw2Rgb(nn.Module):
 
     def forward(self, raw: torch.Tensor, ccm_feat: torch.Tensor) -> torch.Tensor:
         x = self.head(raw)
-        for layer in self.body[:-1]:  # all but the final activation
+        for layer in list(cast(nn.Sequential, self.body))[:-1]:  # all but the final activation
             x = layer(x)
         x = x + x * ccm_feat  # colour attention from the reference image, with a skip
         x = self.body[-1](x)
@@ -280,7 +282,8 @@ def _check_mosaic(x: np.ndarray, who: str, min_size: int) -> np.ndarray:
     if x.ndim != 2:
         raise ModelError(f"{who} takes a Bayer RAW mosaic (HxW); got an array of shape {x.shape}")
     if min(x.shape) < min_size:
-        raise ModelError(f"{who} needs a mosaic of at least {min_size}x{min_size} pixels, got {x.shape[1]}x{x.shape[0]}")
+        raise ModelError(f"{who} needs a mosaic of at least {min_size}x{min_size} pixels, "
+                         f"got {x.shape[1]}x{x.shape[0]}")
     return x.astype(np.float32, copy=False)
 
 
@@ -289,7 +292,8 @@ def _check_rgb(x: np.ndarray, who: str, min_size: int, what: str = "an RGB image
     if x.ndim != 3 or x.shape[2] != 3:
         raise ModelError(f"{who} takes {what} (HxWx3); got an array of shape {x.shape}")
     if min(x.shape[:2]) < min_size:
-        raise ModelError(f"{who} needs an image of at least {min_size}x{min_size} pixels, got {x.shape[1]}x{x.shape[0]}")
+        raise ModelError(f"{who} needs an image of at least {min_size}x{min_size} pixels, "
+                         f"got {x.shape[1]}x{x.shape[0]}")
     return x.astype(np.float32, copy=False)
 
 
@@ -342,7 +346,7 @@ def estimate_noise_levels(mosaic_rggb: np.ndarray, bins: int = 16) -> tuple[floa
     mean, residual = np.concatenate(means), np.concatenate(residuals)
     edges = np.unique(np.quantile(mean, np.linspace(0.0, 1.0, bins + 1)))
     xs, ys = [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         sel = (mean >= lo) & (mean <= hi)
         if sel.sum() < 16:
             continue

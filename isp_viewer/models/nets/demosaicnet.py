@@ -78,7 +78,7 @@ PAPER = ("Gharbi, Chaurasia, Paris, Durand, Deep Joint Demosaicking and Denoisin
 # --- networks ----------------------------------------------------------------------------------
 
 
-def _valid_conv_stack(first_in: int, depth: int, last_out: int) -> "OrderedDict[str, nn.Module]":
+def _valid_conv_stack(first_in: int, depth: int, last_out: int) -> OrderedDict[str, nn.Module]:
     """conv1, relu1, ..., conv{depth}, relu{depth}: 3x3 valid convs, width WIDTH in between."""
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     for i in range(1, depth + 1):
@@ -111,7 +111,7 @@ class BayerDemosaick(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         # The stride-2 packing conv makes the rest of the net see whole 2x2 cells.
-        layers = OrderedDict([("pack_mosaic", nn.Conv2d(3, 4, 2, stride=2))])
+        layers: OrderedDict[str, nn.Module] = OrderedDict([("pack_mosaic", nn.Conv2d(3, 4, 2, stride=2))])
         layers.update(_valid_conv_stack(4, BAYER_DEPTH, 2 * WIDTH))
         self.main_processor = nn.Sequential(layers)
         self.residual_predictor = nn.Conv2d(WIDTH, 12, 1)
@@ -198,7 +198,7 @@ def cell_shift(cfa: str, trained: str) -> tuple[int, int] | None:
 def cfa_channel_map(cfa: str, height: int, width: int) -> np.ndarray:
     """HxW int8 colour index (0 R, 1 G, 2 B) of each pixel for a CFA cell repeated from (0, 0)."""
     lut = np.array([CHANNEL_OF[c] for c in cfa.upper()], np.int8).reshape(_cell(cfa).shape)
-    n = lut.shape[0]
+    n = len(lut)
     return lut[np.arange(height)[:, None] % n, np.arange(width)[None, :] % n]
 
 
@@ -322,6 +322,7 @@ def infer_demosaicnet_bayer(net: nn.Module, x: np.ndarray, *, cfa: str | None = 
     convolutions' output (31 px smaller per side) is cropped back onto the input grid.
     """
     mosaic = _check_mosaic(x, cfa, "Bayer", 4, BAYER_MIN_SIZE)
+    assert cfa is not None   # _check_mosaic refuses a missing CFA
     shift = cell_shift(cfa, BAYER_CFA)
     if shift is None:
         raise ModelError(f"demosaicnet (Bayer) cannot take the CFA '{cfa}': not a Bayer pattern")
@@ -350,6 +351,7 @@ def infer_demosaicnet_xtrans(net: nn.Module, x: np.ndarray, *, cfa: str | None =
     docstring), so the padded border carries a valid X-Trans pattern.
     """
     mosaic = _check_mosaic(x, cfa, "X-Trans", 36, XTRANS_MIN_SIZE)
+    assert cfa is not None   # _check_mosaic refuses a missing CFA
     shift = cell_shift(cfa, XTRANS_CFA)
     if shift is None:
         raise ModelError("demosaicnet (X-Trans) cannot take this 6x6 CFA: it is not a shifted copy "

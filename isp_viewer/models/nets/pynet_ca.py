@@ -16,13 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from isp_viewer.models.nets.pynet import (
-    BAYER_MULTIPLE,
-    CAMERA_NOTE,
-    MIN_INPUT_SIDE,
-    run_on_bayer,
-    validate_bayer,
-)
+from isp_viewer.models.nets.pynet import BAYER_MULTIPLE, CAMERA_NOTE, MIN_INPUT_SIDE, run_on_bayer, validate_bayer
 from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task, WeightFile
 
 HIDDEN = 16
