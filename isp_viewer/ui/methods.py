@@ -44,15 +44,18 @@ def classical_image(source: RawMosaic, algorithm: str) -> Image:
     return classical_demosaic(source, algorithm)
 
 
-def network_image(model_id: str, source, weights: str | None = None, reference: Image | None = None) -> Image:
-    """Full-frame run of one network (the model panel runs tiled engine jobs with progress)."""
-    from isp_viewer.models.adapters import run_network
-    from isp_viewer.models.registry import get_spec, load_network
+def network_image(model_id: str, source, weights: str | None = None, reference: Image | None = None,
+                  cancel=None) -> Image:
+    """One network run through the engine (tiled, cached, cancellable; engine.run): the Methods
+    menu, the demo and dataset mode. Waits on the calling worker thread, never on the GUI thread."""
+    from isp_viewer.engine.run import run_through_engine
+    from isp_viewer.models.registry import get_spec
 
-    image = run_network(load_network(get_spec(model_id), weights), source, reference=reference)
+    image = run_through_engine(get_spec(model_id), weights, source, reference=reference, cancel=cancel)
     m = image.meta
-    return image.with_data(image.data, label=f"{m['model_name']} · {Path(m['weights_path']).name} · "
-                                             f"{m['device']} {m['dtype']} · {m['seconds']:.1f} s")
+    return image.with_data(image.data, label=f"{m.get('model_name', model_id)} · "
+                                             f"{Path(str(m.get('weights_path') or m.get('weights') or '')).name} · "
+                                             f"{m.get('device', '')} {m.get('dtype', '')} · {m.get('seconds', 0.0):.1f} s")
 
 
 def demo_image_path() -> Path:
