@@ -63,7 +63,7 @@ def test_csv_contains_values_statistics_and_convention(tmp_path):
     assert path.read_text(encoding="utf-8") == text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 2 * (3 + 2)
-    assert all(r["convention"] == "PSNR/SSIM on Y (BT.601), crop 4 px, uint8, range 255" for r in rows)
+    assert all(r["convention"] == "PSNR/SSIM on Y (BT.601, BasicSR float Y), crop 4 px, uint8, range 255" for r in rows)
     baby = next(r for r in rows if r["method"] == "SRGAN_net" and r["image"] == "baby")
     assert float(baby["PSNR"]) == 32.5
     mean = next(r for r in rows if r["method"] == "bicubic" and r["image"] == "mean")
@@ -72,7 +72,8 @@ def test_csv_contains_values_statistics_and_convention(tmp_path):
 
 def test_latex_has_caption_with_convention_and_bold_best():
     tex = _table().to_latex()
-    assert "\\caption{SR paper (Y, crop = scale, uint8): PSNR/SSIM on Y (BT.601), crop 4 px, uint8, range 255." in tex
+    assert ("\\caption{SR paper, BasicSR Y (Y, crop = scale, uint8): PSNR/SSIM on Y (BT.601, BasicSR float Y), "
+            "crop 4 px, uint8, range 255." in tex)
     assert "over 3 images" in tex
     assert "SRGAN\\_net" in tex  # escaped
     assert "\\textbf{31.67 $\\pm$" in tex  # best PSNR mean

@@ -43,7 +43,7 @@ def test_ground_truth_simulate_x4_srgan_scored_like_the_cli(qtbot, h_window, req
     assert "ground truth" in gt.label and "bicubic ×1/4" in lr.label
     assert (lr.image.width, lr.image.height) == (64, 64) and (gt.image.width, gt.image.height) == (256, 256)
     convention = win.analysis.convention_label.text()
-    assert "Y (BT.601), crop 4 px, uint8, range 255" in convention   # chosen for ×4, and shown
+    assert "Y (BT.601, BasicSR float Y), crop 4 px, uint8, range 255" in convention   # chosen for ×4, and shown
     assert win.analysis.convention.currentText().startswith("SR paper ×4")
     shots(win, "lr_input_simulated")
 
