@@ -14,14 +14,15 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from isp_viewer.core.errors import InputError
 
 BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
 # (out_channels, kernel, stride, padding) of the convolutions, "M" a max pool; as torchvision.
-_ALEX = [(64, 11, 4, 2), "R", "M3", (192, 5, 1, 2), "R", "M3", (384, 3, 1, 1), "R",
+_ALEX: list[Any] = [(64, 11, 4, 2), "R", "M3", (192, 5, 1, 2), "R", "M3", (384, 3, 1, 1), "R",
          (256, 3, 1, 1), "R", (256, 3, 1, 1), "R", "M3"]
-_VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+_VGG16: list[Any] = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 _CLASSIFIERS = {
     "alex": {"classifier.1": (4096, 9216), "classifier.4": (4096, 4096), "classifier.6": (1000, 4096)},
     "vgg": {"classifier.0": (4096, 25088), "classifier.3": (4096, 4096), "classifier.6": (1000, 4096)},

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
@@ -161,33 +161,35 @@ def compute_metrics(names: Sequence[str] | str, output: ArrayLike, reference: Ar
             cache[key] = fn()
         return cache[key]
 
+    ref = cast(ArrayLike, reference)  # not None wherever a metric needs it (checked above)
+
     def value(name: str) -> float:
         from isp_viewer.metrics import artifacts, fidelity
         from isp_viewer.metrics import colour_difference as cd
 
         if name in ("PSNR", "SSIM"):
-            both = once("psnr_ssim", lambda: fidelity.psnr_ssim(output, reference, convention, region))
+            both = once("psnr_ssim", lambda: fidelity.psnr_ssim(output, ref, convention, region))
             return both.psnr if name == "PSNR" else both.ssim
         if name == "MS-SSIM":
-            return fidelity.ms_ssim(output, reference, convention, region)
+            return fidelity.ms_ssim(output, ref, convention, region)
         if name == "FLIP":
             from isp_viewer.metrics.flip import flip
 
-            return flip(output, reference, region=region)[0]
+            return flip(output, ref, region=region)[0]
         if name in ("dE2000", "dE2000-p95"):
-            de = once("de", lambda: cd.de2000(output, reference, region))
+            de = once("de", lambda: cd.de2000(output, ref, region))
             return de.mean if name == "dE2000" else de.p95
         if name == "dEITP":
-            return float(cd.deitp_map(output, reference, region).mean(dtype="float64"))
+            return float(cd.deitp_map(output, ref, region).mean(dtype="float64"))
         if name == "zipper":
-            return artifacts.zipper(output, reference, region).percent
+            return artifacts.zipper(output, ref, region).percent
         if name in ("false-colour", "false-colour-edges"):
-            return artifacts.false_colour(output, reference, region, edges_only=name.endswith("edges"))
+            return artifacts.false_colour(output, ref, region, edges_only=name.endswith("edges"))
         if name in ("LPIPS", "LPIPS-VGG", "DISTS"):
             kind = {"LPIPS": "alex", "LPIPS-VGG": "vgg", "DISTS": "dists"}[name]
             model = _perceptual(kind, backbones)
             x = crop_region(as_unit_array(output, "test image"), region, "test image")
-            y = crop_region(as_unit_array(reference, "reference image"), region, "reference image")
+            y = crop_region(as_unit_array(ref, "reference image"), region, "reference image")
             return model(x, y)
         image = crop_region(as_unit_array(output, "image"), region, "image")
         if name == "NIQE":

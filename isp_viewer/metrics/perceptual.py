@@ -127,8 +127,8 @@ class Dists:
         if {k: tuple(v.shape) for k, v in state.items()} != {"alpha": (1, n, 1, 1), "beta": (1, n, 1, 1)}:
             raise InputError("the DISTS head has unexpected keys or shapes")
         w_sum = state["alpha"].sum() + state["beta"].sum()
-        self.alpha = torch.split(state["alpha"] / w_sum, DISTS_CHANNELS, dim=1)
-        self.beta = torch.split(state["beta"] / w_sum, DISTS_CHANNELS, dim=1)
+        self.alpha = torch.split(state["alpha"] / w_sum, list(DISTS_CHANNELS), dim=1)
+        self.beta = torch.split(state["beta"] / w_sum, list(DISTS_CHANNELS), dim=1)
         hann = torch.tensor([0.5, 1.0, 0.5])  # np.hanning(5)[1:-1]
         g = hann[:, None] * hann[None, :]
         self.window = g / g.sum()

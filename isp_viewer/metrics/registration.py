@@ -109,14 +109,15 @@ def estimate_transform(test: np.ndarray, reference: np.ndarray, model: Model = "
         margin = int(np.ceil(max(abs(dx), abs(dy)))) + 2
         inside = np.zeros((h, w), np.uint8)
         inside[margin:h - margin, margin:w - margin] = 1
-        cc, warp = cv2.findTransformECC(reference, test, warp, _ECC[model], criteria, inside, 5)
+        cc, found = cv2.findTransformECC(reference, test, warp, _ECC[model], criteria, inside, 5)
     except cv2.error as exc:
         if model == "translation":  # phase correlation alone is still a (coarser) answer
             return matrix, float(response)
         raise InputError(f"{model} registration did not converge (images too different?): "
                          f"{str(exc).strip().splitlines()[-1]}") from None
+    found = np.asarray(found, np.float64)
     out = np.eye(3)
-    out[:warp.shape[0]] = warp
+    out[:found.shape[0]] = found
     return out, float(cc)
 
 
