@@ -293,9 +293,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 @command("process")
 def cmd_process(args: argparse.Namespace) -> int:
+    from isp_viewer.engine.run import run_through_engine
     from isp_viewer.io.images import write_image
     from isp_viewer.io.open import open_any
-    from isp_viewer.engine.run import run_through_engine
     from isp_viewer.models.adapters import prepare_input
     from isp_viewer.models.registry import get_spec
 
@@ -321,8 +321,8 @@ def cmd_process(args: argparse.Namespace) -> int:
             image = run_through_engine(spec, weights, source, reference=reference, device=device,
                                        precision=args.precision, tile=args.tile, progress=report,
                                        options={k: v for k, v in options.items() if k in spec.options})
-        sidecar = {"label": image.label, **image.meta, "weights": image.meta["weights_path"], "input": _input_facts(source),
-                   "licence": spec.license}
+        sidecar = {"label": image.label, **image.meta, "weights": image.meta["weights_path"],
+                   "input": _input_facts(source), "licence": spec.license}
         png = out_dir / f"{stem}__{spec.id}.png"
         write_image(png, image, bits=16)
         png.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False))
