@@ -442,7 +442,7 @@ class Engine:
                            tile=job.tile_size or self.default_tile(placement.device, spec),
                            min_tile=max(self.min_tile, spec.min_size), blend=self.blend, mode=self.blend_mode,
                            name=spec.name,
-                           # the default tile is a memory budget: laid out by area, fewest seams
+                           # the default tile as a pixel budget: an image within it runs as one tile (one full-frame pass)
                            budget=None if job.tile_size else self.default_tile(placement.device, spec) ** 2)
             output = run.run(infer, check=lambda: self._check(item),
                              report=lambda d, t, f: report(d, t, f, run.tile), fallback=fallback,

@@ -9,7 +9,7 @@ import torch
 
 from isp_viewer.core.errors import ModelError
 from isp_viewer.engine.tiling import (TiledRun, alignment_unit, axis_weights, budget_shape, cores_partition,
-                                      plan_grid, resize_by_phase, split_axis)
+                                      resize_by_phase, split_axis)
 from isp_viewer.models.spec import InputKind
 from tests.engine.synthetic import XTRANS_CELL, conv_spec, smooth_rgb
 
@@ -201,36 +201,27 @@ def test_budget_shape_and_phase_preserving_resize():
     np.testing.assert_allclose(big[1::2, 0::2], 0.6, atol=1e-6)
 
 
-# --- cores laid out by a pixel budget (the engine's default tile) ------------------------------
+# --- the engine's default tile as a pixel budget ------------------------------------------------
 
 
-def test_plan_grid_one_tile_when_the_image_fits_the_budget():
-    assert plan_grid(300, 200, 256 * 256, margin=26) == (1, 1)
+def test_an_image_within_the_budget_runs_as_one_tile_equal_to_the_full_frame():
+    x = np.random.default_rng(3).random((150, 260, 3)).astype(np.float32)
+    seen = []
 
-
-def test_plan_grid_cuts_a_wide_image_into_columns_and_respects_the_budget():
-    rows, cols = plan_grid(300, 1200, 512 * 512, margin=40, unit=2, min_side=64)
-    assert (rows, cols) == (1, 2)
-    assert -(-300 // rows) * -(-1200 // cols) <= 512 * 512 * 1.01
-
-
-def test_plan_grid_keeps_cores_at_least_min_side():
-    rows, cols = plan_grid(10000, 100, 64 * 64, margin=8, unit=1, min_side=64)
-    assert cols == 1 and 10000 // rows >= 64
-
-
-def test_budget_run_equals_full_frame_and_computes_little_twice():
-    x = np.random.default_rng(3).random((96, 400, 3)).astype(np.float32)
-    computed = []
-
-    def box_blur(t):   # a 5x5 box: radius 2, so overlap 2 reproduces the full frame exactly
-        computed.append(t.shape[0] * t.shape[1])
+    def box_blur(t):   # a 5x5 box: radius 2
+        seen.append(t.shape[:2])
         return cv2.blur(t, (5, 5), borderType=cv2.BORDER_REFLECT_101)
 
     full = box_blur(x)
-    computed.clear()
-    run = TiledRun(x, overlap=2, unit=1, tile=128, min_tile=32, blend=8, budget=128 * 128)
+    seen.clear()
+    run = TiledRun(x, overlap=2, unit=2, tile=128, min_tile=32, blend=8, budget=128 * 128 * 4)
     out = run.run(box_blur)
-    assert len(run.finished) == 3 and cores_partition(run.finished, 96, 400)   # columns, not 1x4 squares + rows
-    assert np.abs(out - full).max() < 1e-5
-    assert sum(computed) / (96 * 400) < 1.1
+    assert seen == [(150, 260)] and run.finished == [(0, 150, 0, 260)]
+    assert np.array_equal(out, full)
+
+
+def test_an_image_above_the_budget_keeps_square_tiles():
+    x = np.random.default_rng(4).random((150, 260, 3)).astype(np.float32)
+    run = TiledRun(x, overlap=2, unit=2, tile=128, min_tile=32, blend=8, budget=128 * 128)
+    run.run(lambda t: cv2.blur(t, (5, 5), borderType=cv2.BORDER_REFLECT_101))
+    assert len(run.finished) == 2 * 3 and cores_partition(run.finished, 150, 260)
