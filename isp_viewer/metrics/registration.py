@@ -95,13 +95,16 @@ def _warp(img: np.ndarray, matrix: np.ndarray, size: tuple[int, int], perspectiv
 
 def estimate_transform(test: np.ndarray, reference: np.ndarray, model: Model = "translation",
                        iterations: int = 200, eps: float = 1e-7) -> tuple[np.ndarray, float]:
-    """(3x3 matrix in the module's convention, correlation score) from two same-size grey images."""
+    """(3x3 matrix in the module's convention, correlation score) from two same-size grey images;
+    iterations=0 gives the phase-correlation translation without the ECC refinement."""
     if model not in MODELS:
         raise InputError(f"unknown registration model {model!r}; choose from {', '.join(MODELS)}")
     h, w = reference.shape
     window = cv2.createHanningWindow((w, h), cv2.CV_32F)
     (dx, dy), response = cv2.phaseCorrelate(reference, test, window)
     matrix = np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], np.float64)
+    if iterations == 0:  # the phase-correlation estimate alone
+        return matrix, float(response)
     warp = matrix.astype(np.float32) if model == "homography" else matrix[:2].astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, eps)
     try:
@@ -119,6 +122,20 @@ def estimate_transform(test: np.ndarray, reference: np.ndarray, model: Model = "
     out = np.eye(3)
     out[:found.shape[0]] = found
     return out, float(cc)
+
+
+def _valid(shape: tuple[int, ...], matrix: np.ndarray, size: tuple[int, int], perspective: bool) -> np.ndarray:
+    """Reference-grid pixels whose whole bilinear footprint lies inside the test image."""
+    return _warp(np.ones(shape[:2], np.float32), matrix, size, perspective) >= np.float32(1 - 1e-4)
+
+
+def _masked_mse(test: np.ndarray, reference: np.ndarray, matrix: np.ndarray, size: tuple[int, int],
+                perspective: bool) -> float:
+    mask = _valid(test.shape, matrix, size, perspective)
+    if not mask.any():
+        return float("inf")
+    diff = _warp(test, matrix, size, perspective)[mask] - reference[mask]
+    return float(np.mean(diff * diff))
 
 
 def _colour_match(aligned: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -144,12 +161,17 @@ def register(test: ArrayLike, reference: ArrayLike, model: Model = "translation"
         x, y = (np.repeat(x, 3, axis=2), y) if x.shape[2] == 1 else (x, np.repeat(y, 3, axis=2))
     if min(x.shape[:2]) < 16:
         raise InputError(f"registration needs at least 16x16 pixels, got {x.shape[1]}x{x.shape[0]}")
-    matrix, score = estimate_transform(_grey(x), _grey(y), model)
+    gx, gy = _grey(x), _grey(y)
+    matrix, score = estimate_transform(gx, gy, model)
     size = (y.shape[1], y.shape[0])
+    # ECC can wander off to a wrong optimum on ramps and periodic texture, where the phase
+    # correlation start was right: keep whichever of the two fits the valid pixels better.
+    start, response = estimate_transform(gx, gy, "translation", iterations=0)
     perspective = model == "homography"
+    if _masked_mse(gx, gy, start, size, False) < _masked_mse(gx, gy, matrix, size, perspective):
+        matrix, perspective, score = start, False, response
     aligned = _warp(np.ascontiguousarray(x), matrix, size, perspective)
-    coverage = _warp(np.ones(x.shape[:2], np.float32), matrix, size, perspective)
-    mask = coverage >= np.float32(1 - 1e-4)
+    mask = _valid(x.shape[:2], matrix, size, perspective)
     if not mask.any():
         raise InputError("registration left no valid pixels (the transform moves the image off the reference)")
     gains = None
