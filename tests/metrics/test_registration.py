@@ -72,3 +72,14 @@ def test_refusals(base):
         register(base[:100], base)
     with pytest.raises(InputError, match="unknown registration model"):
         register(base, base, "elastic")
+
+
+def test_ecc_wandering_off_on_ramps_falls_back_to_phase_correlation():
+    # Wrapping ramps: ECC, started from phase correlation, drifts to a far, worse optimum (22, -30 px).
+    yy, xx = np.mgrid[:200, :200]
+    ramps = np.stack([(xx * 1.2) % 256, (yy * 0.9) % 256, ((xx + yy) * 0.5) % 256], axis=2).astype(np.uint8)
+    ramps = cv2.GaussianBlur(ramps, (0, 0), 1.5)
+    moved = _warp(ramps, [[1, 0, 2.0], [0, 1, -1.0]])
+    scores = aligned_scores(moved, ramps)
+    assert max(abs(v) for v in scores.registration.shift) < 3
+    assert scores.aligned.psnr >= scores.raw.psnr - 0.5
