@@ -72,15 +72,16 @@ def short_reason(spec: ModelSpec, message: str) -> str:
 def prepare_inputs(specs: Sequence[ModelSpec], source: Source, *, arrays: bool) -> dict[str, Any]:
     """spec id -> (x, cfa, input_hash) (arrays=True), True (arrays=False), or the ModelError.
 
-    prepare_input's outcome depends only on the spec's input kind and minimum size (the name only
-    appears in messages), so a kind is prepared once: a spec whose min_size is no larger than one
-    that already succeeded for its kind reuses that success instead of recomputing a full-frame
-    array (seconds on a large RAW).
+    prepare_input's outcome depends only on the spec's input kind, input convention (white balance,
+    black level) and minimum size (the name only appears in messages), so each kind and convention
+    is prepared once: a spec whose min_size is no larger than one that already succeeded for them
+    reuses that success instead of recomputing a full-frame array (seconds on a large RAW).
     """
     out: dict[str, Any] = {}
-    done: dict[InputKind, tuple[int, Any]] = {}   # kind -> (min_size that succeeded, value)
+    done: dict[tuple[InputKind, str, str], tuple[int, Any]] = {}   # -> (min_size that succeeded, value)
     for spec in sorted(specs, key=lambda s: s.min_size):
-        known = done.get(spec.input_kind)
+        same = (spec.input_kind, spec.input_convention.white_balance, spec.input_convention.black_level)
+        known = done.get(same)
         if known is not None and spec.min_size <= known[0]:
             out[spec.id] = known[1]
             continue
@@ -90,7 +91,7 @@ def prepare_inputs(specs: Sequence[ModelSpec], source: Source, *, arrays: bool) 
             out[spec.id] = exc
             continue
         value = (x, cfa, hash_input(x, cfa)) if arrays else True
-        done[spec.input_kind] = (spec.min_size, value)
+        done[same] = (spec.min_size, value)
         out[spec.id] = value
     return out
 

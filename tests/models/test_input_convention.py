@@ -152,3 +152,15 @@ def test_a_convention_refuses_unknown_words():
         InputConvention(white_balance="auto")
     with pytest.raises(ValueError, match="black_level"):
         InputConvention(black_level="half")
+
+
+def test_the_window_prepares_each_convention_once_and_never_mixes_them():
+    from isp_viewer.engine.run_requests import prepare_inputs
+
+    raw = camera_raw("GRBG")
+    specs = [get_spec(i) for i in ("demosaicnet_bayer", "sgnet", "pynet", "pynet_ca", "cycleisp_denoise_raw")]
+    prepared = prepare_inputs(specs, raw, arrays=True)
+    for spec in specs:
+        np.testing.assert_array_equal(prepared[spec.id][0], prepare_input(spec, raw)[0])
+    assert prepared["pynet"][0] is prepared["pynet_ca"][0]              # same convention: prepared once
+    assert prepared["pynet"][2] != prepared["demosaicnet_bayer"][2]     # and a different input hash
