@@ -66,7 +66,7 @@ def start(files: list[str] | None = None):
     from isp_viewer.ui.main_window import MainWindow
 
     window = MainWindow()
-    window.show()
+    window.showMaximized()   # the panes get the screen (a fixed size left a third of a 1080p screen unused)
     if files:
         window.open_files(list(files))
     else:

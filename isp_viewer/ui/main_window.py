@@ -41,10 +41,10 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("ISP Viewer")
+        # app.start shows it maximised; this is its size when un-maximised, within the screen.
         screen = QGuiApplication.primaryScreen()
-        available = screen.availableGeometry() if screen is not None else None
-        # The screen's available size: panes get the room (a fixed size left a third of it unused).
-        self.resize(available.size() if available is not None and available.width() > 0 else QSize(1500, 950))
+        available = screen.availableGeometry().size() if screen is not None else QSize(1500, 950)
+        self.resize(QSize(1500, 950).boundedTo(available) if available.width() >= 1024 else QSize(1500, 950))
         self.setAcceptDrops(True)
         self.session = Session()
         self.bridge = FutureBridge(workers=2, parent=self)

@@ -5,9 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 MAX_ZOOM = 32.0
+
+
+class ElidedLabel(QLabel):
+    """A one-line label drawn with its middle elided when it is too wide (the file name's start and
+    the method's end stay readable); text() keeps the whole text, the tooltip shows it."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown)
+        painter.end()
 
 
 class ImagePane(QFrame):
@@ -30,7 +43,7 @@ class ImagePane(QFrame):
         self.set_current(False)
 
     def _build(self) -> None:
-        self.title = QLabel("…")
+        self.title = ElidedLabel("…")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setStyleSheet("font-weight: 600; padding: 2px 4px;")
         # Long labels must not widen the grid: the full text is in the tooltip.
@@ -82,18 +95,8 @@ class ImagePane(QFrame):
     # --- content -------------------------------------------------------------------------
     def set_title(self, text: str, reference: bool = False) -> None:
         self.full_title = ("★ " if reference else "") + text
+        self.title.setText(self.full_title)
         self.title.setToolTip(text)
-        self._elide_title()
-
-    def _elide_title(self) -> None:
-        """Long titles lose their middle (file name start and method end stay readable)."""
-        width = max(self.title.width() - 8, 40)
-        self.title.setText(self.title.fontMetrics().elidedText(getattr(self, "full_title", ""),
-                                                               Qt.TextElideMode.ElideMiddle, width))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
-        super().resizeEvent(event)
-        self._elide_title()
 
     def set_busy(self, busy: bool, fraction: float | None = None) -> None:
         self.busy.setVisible(busy)

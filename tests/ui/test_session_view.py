@@ -39,7 +39,7 @@ def test_viewport_roi_reference_and_display_from_the_session(qtbot, window):
         assert tuple(pane.roi_item.pos()) == (170, 70)
     qtbot.waitUntil(lambda: win.analysis.convention_label.text().endswith("30×30 px"), timeout=10000)
     win.session.set_reference(other)
-    assert win.panes[other].full_title.startswith("★") and not win.panes[ref].full_title.startswith("★")
+    assert win.panes[other].title.text().startswith("★") and not win.panes[ref].title.text().startswith("★")
     before = win.panes[ref].display.copy()
     win.exposure_box.setValue(1.0)
     assert win.session.display.exposure == 1.0
