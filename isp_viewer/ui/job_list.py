@@ -1,18 +1,28 @@
 """One row per network job in the model panel: state, progress, elapsed time, cancel."""
 
-
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from isp_viewer.engine import Progress
-from isp_viewer.engine.run_requests import GREY, RED
+from isp_viewer.core.image import Image
+from isp_viewer.engine import Progress, Result
+from isp_viewer.engine.run_requests import GREY, RED, ModelResult, Source, one_line, result_label, short_dtype
+from isp_viewer.models.adapters import finish_output
 from isp_viewer.models.spec import ModelSpec
-
 
 ACTIVE_STATES = ("preparing", "queued", "running", "finishing")
 
@@ -108,3 +118,126 @@ class _ProgressRelay(QObject):
 
     arrived = Signal(int, object)   # job key, Progress
 
+
+
+class JobControls:
+    """Part of ModelPanel (ui.model_panel): the job list, each job's progress, result, failure and cancel."""
+
+    def _build_job_list(self) -> QWidget:
+        host = QWidget()
+        self.job_layout = QVBoxLayout(host)
+        self.job_layout.setContentsMargins(0, 0, 0, 0)
+        self.job_layout.setSpacing(2)
+        self.job_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(host)
+        scroll.setMinimumHeight(90)
+        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        return scroll
+
+    def _on_progress(self, key: int, p: Progress) -> None:
+        row = self.jobs.get(key)
+        if row is not None and row.active:
+            row.on_progress(p)
+            self.job_progress.emit(row.spec.id, p)
+            if not self._elapsed_timer.isActive():
+                self._elapsed_timer.start()
+
+    def _tick_jobs(self) -> None:
+        running = [row for row in self.jobs.values() if row.state == "running"]
+        for row in running:
+            row.tick()
+        if not running:
+            self._elapsed_timer.stop()
+
+    def _job_done(self, row: JobRow, result: Result, source: Source) -> None:
+        if row.state not in ("queued", "running"):
+            return
+        row.set_state("finishing", "finishing…")
+        label = result_label(row.spec, row.weights, result)
+        meta = {"method": "network", "model": row.spec.id, "weights": row.weights,
+                "weights_sha256": row.weights_sha256,
+                "device": result.device, "dtype": result.dtype, "seconds": result.seconds,
+                "tiles": result.tiles, "tile_size": result.tile_size, "placement": result.reason,
+                "notes": list(result.notes), "from_cache": result.from_cache}
+        spec = row.spec
+        self.bridge.submit(lambda: finish_output(spec, result.output, source, label, meta),
+                           lambda image: self._deliver(row, result, image, label, source),
+                           lambda exc: self._fail(row, exc))
+
+    def _deliver(self, row: JobRow, result: Result, image: Image, label: str, source: Source) -> None:
+        if row.state != "finishing":
+            return  # cancelled meanwhile
+        summary = f"done · {result.seconds:.1f} s · {result.device} {short_dtype(result.dtype)}"
+        if result.from_cache:
+            summary += " · from cache"
+        else:
+            summary += f" · {result.tiles} tile{'s' if result.tiles != 1 else ''} of {result.tile_size} px"
+        tooltip = "\n".join([result.reason, *result.notes])
+        if result.notes:
+            summary += " · " + "; ".join(result.notes)
+        row.bar.setRange(0, max(1, row.progress.total if row.progress else 1))
+        row.set_state("done", summary, tooltip)
+        self.result_ready.emit(ModelResult(row.spec.id, image, result, row.weights, label, source))
+        self._after_change()
+
+    def _job_error(self, row: JobRow, exc: BaseException) -> None:
+        if isinstance(exc, CancelledError):
+            if row.active:
+                text = "cancelled (superseded by a newer run)" if row.superseded else "cancelled"
+                row.set_state("cancelled", text)
+            self._after_change()
+            return
+        self._fail(row, exc)
+
+    def _fail(self, row: JobRow, exc: BaseException) -> None:
+        if not row.active:
+            return
+        message = one_line(exc)
+        row.set_state("failed", f"error: {message}", message)
+        self.job_failed.emit(row.spec.id, message)
+        self._after_change()
+
+    def _add_job_row(self, spec: ModelSpec, weights: str) -> JobRow:
+        self._next_key += 1
+        row = JobRow(self._next_key, spec, weights)
+        row.cancel_requested.connect(self.cancel_job)
+        self.jobs[row.key] = row
+        self.job_layout.insertWidget(self.job_layout.count() - 1, row)
+        return row
+
+    def cancel_job(self, key: int) -> None:
+        """Cancel one job: at once while preparing or queued, at the next tile or layer while running."""
+        row = self.jobs.get(key)
+        if row is None or not row.active:
+            return
+        if row.future is not None and row.state in ("queued", "running"):
+            self.engine.cancel(row.future)   # its watcher reports CancelledError: the row says so
+            if row.active and row.future.cancelled():
+                row.set_state("cancelled", "cancelled")
+        else:
+            row.set_state("cancelled", "cancelled")
+        self._after_change()
+
+    def cancel_all(self) -> None:
+        for key in [key for key, row in self.jobs.items() if row.active]:
+            self.cancel_job(key)
+
+    def clear_finished(self) -> None:
+        for key in [key for key, row in self.jobs.items() if not row.active]:
+            row = self.jobs.pop(key)
+            self.job_layout.removeWidget(row)
+            row.deleteLater()
+        self._update_buttons()
+
+    def active_jobs(self) -> list[JobRow]:
+        return [row for row in self.jobs.values() if row.active]
+
+    def _update_buttons(self) -> None:
+        n = len(self.selected_ids())
+        self.run_button.setEnabled(n > 0)
+        self.run_button.setText(f"Run {n} network{'s' if n != 1 else ''}" if n else "Run")
+        self.cancel_button.setEnabled(bool(self.active_jobs()))
+        self.clear_button.setEnabled(any(not row.active for row in self.jobs.values()))

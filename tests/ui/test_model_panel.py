@@ -26,7 +26,8 @@ from isp_viewer.engine import CPU_ONLY, DeviceInfo, Engine  # noqa: E402
 from isp_viewer.io.images import read_image, simulate_mosaic  # noqa: E402
 from isp_viewer.models import registry  # noqa: E402
 from isp_viewer.models.spec import InputKind, ModelSpec, Task  # noqa: E402
-from isp_viewer.ui.model_panel import ModelPanel, ModelResult  # noqa: E402
+from isp_viewer.engine.run_requests import ModelResult  # noqa: E402
+from isp_viewer.ui.model_panel import ModelPanel  # noqa: E402
 
 SRGAN_IDS = ("srgan_lornatang_x4", "srgan_leftthomas_x2", "srgan_leftthomas_x4", "srgan_leftthomas_x8")
 
