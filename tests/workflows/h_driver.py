@@ -64,25 +64,40 @@ def drop_files(window, paths) -> None:
     QApplication.sendEvent(window, drop)
 
 
-def answer_file_dialog(path: Path, timeout_ms: int = 10000) -> list[str]:
+def answer_file_dialog(path: Path, timeout_ms: int = 20000) -> list[str]:
     """When the next file dialog opens, type `path` into its name field and press its accept button.
     Returns a list that receives the dialog's title (to assert it was answered)."""
     seen: list[str] = []
 
+    def find():
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible()), None)
+
+    def press(dialog, left: int) -> None:
+        from shiboken6 import isValid
+
+        if not isValid(dialog) or not dialog.isVisible() or left <= 0:
+            return   # answered: the static dialog is gone
+        name = dialog.findChild(QLineEdit, "fileNameEdit")
+        popup = name.completer().popup() if name.completer() is not None else None
+        if popup is not None and popup.isVisible():   # the path completion's list would eat the click
+            QTest.keyClick(popup, Qt.Key.Key_Escape)
+        buttons = dialog.findChild(QDialogButtonBox)
+        accept = buttons.button(QDialogButtonBox.StandardButton.Save) or \
+            buttons.button(QDialogButtonBox.StandardButton.Open)
+        click(accept)
+        QTimer.singleShot(200, lambda: press(dialog, left - 200))
+
     def attempt(left: int) -> None:
-        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible()),
-                      None)
+        dialog = find()
         if dialog is None:
             if left > 0:
                 QTimer.singleShot(50, lambda: attempt(left - 50))
             return
         seen.append(dialog.windowTitle())
-        name = next(e for e in dialog.findChildren(QLineEdit) if e.isVisible())
+        name = dialog.findChild(QLineEdit, "fileNameEdit")
         name.selectAll()
         QTest.keyClicks(name, str(path))
-        buttons = dialog.findChild(QDialogButtonBox)
-        accept = buttons.button(QDialogButtonBox.StandardButton.Save) or buttons.button(QDialogButtonBox.StandardButton.Open)
-        click(accept)
+        QTimer.singleShot(300, lambda: press(dialog, 5000))   # completions load asynchronously
 
     QTimer.singleShot(50, lambda: attempt(timeout_ms))
     return seen
@@ -188,9 +203,10 @@ def click_tab(window, text: str) -> None:
     raise AssertionError(f"no tab {text!r}")
 
 
-def type_into(spin_or_edit, text: str) -> None:
-    """Click a field, select what is there, type `text`, press Enter."""
+def type_into(spin_or_edit, text: str, finish=Qt.Key.Key_Return) -> None:
+    """Click a field, select what is there, type `text`, then press `finish` (Tab inside dialogs,
+    where Return would press the default button)."""
     click(spin_or_edit)
     QTest.keyClick(spin_or_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClicks(spin_or_edit, text)
-    QTest.keyClick(spin_or_edit, Qt.Key.Key_Return)
+    QTest.keyClick(spin_or_edit, finish)
