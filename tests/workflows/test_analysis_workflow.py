@@ -96,3 +96,34 @@ def pg_point(x: float, y: float):
     from PySide6.QtCore import QPointF
 
     return QPointF(x, y)
+
+
+def test_real_raw_without_ground_truth_shows_no_psnr_until_a_reference_is_chosen(qtbot, h_window, request,
+                                                                                   tmp_path, data) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from tests.workflows.h_driver import drop_files
+
+    win, shots = h_window, Shots(shot_dir(request, tmp_path))
+    drop_files(win, [data / "raw" / "RAW_KODAK_DC50_é.KDC"])
+    qtbot.waitUntil(lambda: len(ready_items(win)) == 1, timeout=60000)
+    check_box(win.baseline_boxes["Malvar-He-Cutler"])
+    add = next(b for b in win.findChildren(QPushButton) if b.text() == "Add checked baselines")
+    from tests.workflows.h_driver import click
+
+    click(add)
+    qtbot.waitUntil(lambda: len(ready_items(win)) == 2, timeout=60000)
+    wait_idle(qtbot, win)
+    table = win.analysis.table
+    qtbot.waitUntil(lambda: table.rowCount() == 1 and table.item(0, 3) is not None, timeout=30000)
+    assert table.item(0, 1).text() == "—" and "no ground truth" in table.item(0, 3).text()
+    shots(win, "raw_no_ground_truth")
+
+    choose_menu(qtbot, win, "View", "Make current pane the reference")   # the LibRaw pane, by choice
+    qtbot.waitUntil(lambda: table.item(0, 1) is not None and table.item(0, 1).text() != "—", timeout=30000)
+    ref = win.session.reference
+    assert f"vs {ref.label}, not ground truth" in table.item(0, 3).text()
+    other = next(i for i in ready_items(win) if i.id != ref.id)
+    want = psnr_ssim(other.image.rgb(), ref.image.rgb(), ISP_PAPER).psnr
+    assert table.item(0, 1).text() == f"{want:.2f}"
+    shots(win, "raw_reference_chosen")
