@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence
 
 from isp_viewer.core.errors import InputError, IspViewerError
 
@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", action="append", required=True, help="model id (repeatable)")
     s.add_argument("--weights", action="append", default=[], help="checkpoint for the model at the same position")
     s.add_argument("--simulate-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"])
-    s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"], help="the input is a packed Bayer frame (1-channel PNG, or .npy/.npz)")
+    s.add_argument("--bayer-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"],
+                   help="the input is a packed Bayer frame (1-channel PNG, or .npy/.npz)")
     s.add_argument("--bayer-bits", type=int, default=10)
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     s.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
@@ -96,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--roi", help="x,y,w,h on the reference grid (clamped to it, with a warning)")
     s.add_argument("--max-scale", type=int, default=8, help="largest size factor between an image and the reference "
                    "that is scored (block-averaged or pixel-repeated onto its grid); default 8")
-    s.add_argument("--json", action="store_true", help="JSON; PSNR of identical images is null with \"identical\": true")
+    s.add_argument("--json", action="store_true",
+                   help="JSON; PSNR of identical images is null with \"identical\": true")
 
     s = sub.add_parser("eval", help="run models over a folder of inputs and score them against references")
     s.add_argument("--inputs", required=True)
@@ -104,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", action="append", default=[])
     s.add_argument("--classical", action="append", default=[], choices=["bilinear", "malvar", "menon"])
     s.add_argument("--simulate-cfa", choices=["RGGB", "BGGR", "GRBG", "GBRG"])
-    s.add_argument("--downscale", type=int, default=0, help="bicubic-downscale inputs by this factor first (SR protocol)")
+    s.add_argument("--downscale", type=int, default=0,
+                   help="bicubic-downscale inputs by this factor first (SR protocol)")
     s.add_argument("--preset", default="isp", choices=["isp", "sr-y", "sr-y-matlab"])
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--noise-sigma", type=float, metavar="S", help="noise std in 1/255 units for networks "
@@ -181,7 +184,8 @@ def _refuse_unknown_word(argv: list[str], names: set[str]) -> None:
     if not argv or Path(argv[0]).exists():
         return
     close = difflib.get_close_matches(argv[0], sorted(names), n=1)
-    raise IspViewerError(f"unknown command or file not found: {argv[0]}" + (f" (did you mean {close[0]}?)" if close else ""))
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise IspViewerError(f"unknown command or file not found: {argv[0]}{hint}")
 
 
 def _warn(opened) -> None:
@@ -215,7 +219,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from isp_viewer.io.images import check_output_path
     from isp_viewer.io.raw import LibRawOptions, render_libraw
 
-    options = LibRawOptions(demosaic=args.demosaic.upper(), wb=args.wb, output="linear" if args.linear else "srgb", bits=args.bits)
+    options = LibRawOptions(demosaic=args.demosaic.upper(), wb=args.wb,
+                            output="linear" if args.linear else "srgb", bits=args.bits)
     out = Path(args.out)
     check_output_path(out, args.bits)   # before minutes of decoding
     image = render_libraw(args.file, options)
@@ -225,7 +230,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_linear_aware(out: Path, image, bits: int) -> None:  # noqa: D401
+def _write_linear_aware(out: Path, image, bits: int) -> None:
     """Write pixel values as they are (a --linear render stays linear in the file)."""
     from isp_viewer.io.images import write_image
 

@@ -8,16 +8,17 @@ how large it is. The UI picks the colour map; `diverging` says whether zero is t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import cv2
 import numpy as np
 
+from isp_viewer.analysis._inputs import ArrayLike, pair, sample
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
 from isp_viewer.core.region import Region
-from isp_viewer.analysis._inputs import ArrayLike, pair, sample
 
 Kind = Literal["absolute", "signed", "squared", "relative", "ssim", "flip"]
 KINDS: tuple[str, ...] = ("absolute", "signed", "squared", "relative", "ssim", "flip")
@@ -167,7 +168,7 @@ def _ssim_map(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _flip_map(x: np.ndarray, y: np.ndarray, srgb: bool) -> np.ndarray:
-    import flip_evaluator   # loaded on first use, like the other optional metrics libraries
+    import flip_evaluator  # loaded on first use, like the other optional metrics libraries
 
     def rgb(a: np.ndarray) -> np.ndarray:
         a = np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from isp_viewer.analysis._inputs import ArrayLike, as_array, crop, sample
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
-from isp_viewer.analysis._inputs import ArrayLike, as_array, crop, sample
 
 # Rec. 709 / sRGB relative-luminance weights, applied to the values as given.
 LUMINANCE_WEIGHTS = (0.2126, 0.7152, 0.0722)
@@ -53,7 +53,7 @@ def fft_view(image: ArrayLike, channel: ChannelSpec = "luminance", region: Regio
     Uses a real FFT (scipy.fft.rfft2, float32, all cores) and fills the other half of the
     plane from Hermitian symmetry: |F(-k)| = |F(k)| and arg F(-k) = -arg F(k).
     """
-    import scipy.fft   # loaded on first use: the window opens without scipy
+    import scipy.fft  # loaded on first use: the window opens without scipy
 
     plane, name = _plane(image, channel, region)
     h, w = plane.shape

@@ -21,7 +21,7 @@ class Region:
             raise ValueError(f"Region size must be non-negative, got {self.w}x{self.h}")
 
     @classmethod
-    def full(cls, width: int, height: int) -> "Region":
+    def full(cls, width: int, height: int) -> Region:
         return cls(0, 0, width, height)
 
     @property
@@ -36,19 +36,19 @@ class Region:
     def y1(self) -> int:
         return self.y + self.h
 
-    def intersect(self, other: "Region") -> "Region":
+    def intersect(self, other: Region) -> Region:
         x0, y0 = max(self.x, other.x), max(self.y, other.y)
         x1, y1 = min(self.x1, other.x1), min(self.y1, other.y1)
         return Region(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
-    def pad(self, n: int) -> "Region":
+    def pad(self, n: int) -> Region:
         return Region(self.x - n, self.y - n, self.w + 2 * n, self.h + 2 * n)
 
-    def scale(self, s: float) -> "Region":
+    def scale(self, s: float) -> Region:
         """The same area on a grid `s` times finer (e.g. a x4 output)."""
         return Region(int(round(self.x * s)), int(round(self.y * s)), int(round(self.w * s)), int(round(self.h * s)))
 
-    def clip_to(self, width: int, height: int) -> "Region":
+    def clip_to(self, width: int, height: int) -> Region:
         return self.intersect(Region(0, 0, width, height))
 
     def slices(self) -> tuple[slice, slice]:
@@ -72,7 +72,7 @@ class Region:
         return (self.x, self.y, self.w, self.h)
 
     @classmethod
-    def parse(cls, text: str) -> "Region":
+    def parse(cls, text: str) -> Region:
         """'x,y,w,h' in pixels (as typed after --roi); InputError with the expected form otherwise."""
         from isp_viewer.core.errors import InputError
 

@@ -45,19 +45,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:   # for type checkers and editors; at run time __getattr__ does this
     from isp_viewer.engine.cache import ResultCache, cache_key, default_cache_dir
-    from isp_viewer.engine.devices import (
-        CPU_ONLY,
-        DeviceInfo,
-        Placement,
-        choose_placement,
-        probe_devices,
-    )
-    from isp_viewer.engine.engine import (
-        ENGINE_VERSION,
-        Engine,
-        JobCancelled,
-        default_network_loader,
-    )
+    from isp_viewer.engine.devices import CPU_ONLY, DeviceInfo, Placement, choose_placement, probe_devices
+    from isp_viewer.engine.engine import ENGINE_VERSION, Engine, JobCancelled, default_network_loader
     from isp_viewer.engine.jobs import Job, Progress, Result, hash_input
     from isp_viewer.engine.run import make_engine, run_through_engine, shared_engine
     from isp_viewer.engine.tiling import TiledRun

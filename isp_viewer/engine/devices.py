@@ -8,8 +8,9 @@ fake one (e.g. "CUDA present") without a GPU.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from isp_viewer.models.spec import ModelSpec
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,11 +31,17 @@ from torch import nn
 
 from isp_viewer.core.errors import ModelError
 from isp_viewer.engine.cache import ResultCache, cache_key
-from isp_viewer.engine.devices import (DeviceInfo, Placement, choose_placement, dtype_name, is_out_of_memory,
-                                       probe_devices, release_memory)
+from isp_viewer.engine.devices import (
+    DeviceInfo,
+    Placement,
+    choose_placement,
+    dtype_name,
+    is_out_of_memory,
+    probe_devices,
+    release_memory,
+)
 from isp_viewer.engine.jobs import Job, Progress, Result, options_fingerprint
-from isp_viewer.engine.tiling import (TiledRun, alignment_unit, budget_shape, describe_budget, resize_by_phase,
-                                      round_up)
+from isp_viewer.engine.tiling import TiledRun, alignment_unit, budget_shape, describe_budget, resize_by_phase, round_up
 from isp_viewer.models.spec import InputKind, ModelSpec
 
 ENGINE_VERSION = "1"
@@ -272,7 +279,7 @@ class Engine:
                 worker.thread.join(timeout)
         self._nets.clear()
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -397,6 +404,7 @@ class Engine:
                 "device": result.device, "dtype": result.dtype, "reason": result.reason,
                 "seconds": result.seconds, "tiles": result.tiles, "tile_size": result.tile_size,
                 "notes": list(result.notes), "engine_version": ENGINE_VERSION, "created": time.time()}
+        assert self.cache is not None and item.key is not None   # _finish stores only then
         try:
             self.cache.put(item.key, result.output, meta)
         except OSError as exc:
@@ -407,7 +415,7 @@ class Engine:
         job, spec, placement = item.job, item.spec, item.placement
         t0 = time.perf_counter()
         options = {**spec.options, **job.option_dict}
-        state = {"device": placement.device, "dtype": placement.dtype}
+        state: dict[str, Any] = {"device": placement.device, "dtype": placement.dtype}
         notes: list[str] = []
 
         def infer_with(net: nn.Module, device: str, dtype: torch.dtype):
@@ -442,7 +450,8 @@ class Engine:
                            tile=job.tile_size or self.default_tile(placement.device, spec),
                            min_tile=max(self.min_tile, spec.min_size), blend=self.blend, mode=self.blend_mode,
                            name=spec.name,
-                           # the default tile as a pixel budget: an image within it runs as one tile (one full-frame pass)
+                           # the default tile as a pixel budget: an image within it runs as one tile
+                           # (one full-frame pass)
                            budget=None if job.tile_size else self.default_tile(placement.device, spec) ** 2)
             output = run.run(infer, check=lambda: self._check(item),
                              report=lambda d, t, f: report(d, t, f, run.tile), fallback=fallback,
@@ -477,6 +486,7 @@ class Engine:
                 notes.append("pixel budget ignored: the options carry images on this grid")
                 small = None
         if small is not None:
+            assert job.max_whole_frame_pixels is not None   # small is only set under a budget
             notes.append(describe_budget(h, w, small[0], small[1], job.max_whole_frame_pixels))
             x = resize_by_phase(x, period, *small)
         while True:

@@ -4,9 +4,10 @@ The window's model panel (ui.model_panel) uses these off the GUI thread."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from isp_viewer.core.errors import IspViewerError, ModelError, WeightsError
 from isp_viewer.core.image import Image

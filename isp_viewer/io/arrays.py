@@ -28,7 +28,9 @@ def _load(path: Path) -> np.ndarray:
     try:
         loaded = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        reason = "it holds Python objects (refused: pickles can run code)" if "pickle" in str(exc) else "not a NumPy array file"
+        refused_pickle = "pickle" in str(exc)
+        reason = ("it holds Python objects (refused: pickles can run code)" if refused_pickle
+                  else "not a NumPy array file")
         raise InputError(f"{path.name}: {reason}") from None
     if isinstance(loaded, np.ndarray):
         return loaded

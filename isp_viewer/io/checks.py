@@ -64,7 +64,7 @@ def check_plausible(values: np.ndarray, black: int, white: int, name: str) -> No
     if above > 0.001:
         raise InputError(f"{name}: impossible values: {above:.1%} of pixels exceed the white level {white}")
     zeros = float(np.mean(sample == 0))
-    if zeros > 0.5 and black > 0 or zeros > 0.9:
+    if (zeros > 0.5 and black > 0) or zeros > 0.9:
         raise InputError(f"{name}: image data missing: {zeros:.1%} of pixels are 0 (black level {black})")
 
 

@@ -30,13 +30,14 @@ def network_input(raw: RawMosaic, wb: str = "camera") -> np.ndarray:
         return x
     gains = raw.white_balance_gains(wb)
     letters = np.array(list(raw.cfa)).reshape(raw.cfa_indices.shape)
-    n = letters.shape[0]
+    n = len(letters)
     for (r, c), letter in np.ndenumerate(letters):
         x[r::n, c::n] *= gains["RGB".index(letter)]
     return np.clip(x, 0.0, 1.0, out=x)
 
 
-def develop(rgb_cam: np.ndarray, raw: RawMosaic, output: str = "srgb", label: str = "", meta: dict | None = None) -> Image:
+def develop(rgb_cam: np.ndarray, raw: RawMosaic, output: str = "srgb", label: str = "",
+            meta: dict | None = None) -> Image:
     """White-balanced camera RGB (HxWx3, [0,1]) to an Image in linear sRGB or sRGB."""
     meta = dict(meta or {})
     if is_display_referred(raw):

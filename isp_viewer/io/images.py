@@ -103,7 +103,8 @@ def cfa_indices(cfa: str) -> np.ndarray:
     """Colour index cell (R=0, G=1, B=2) of a 4- or 36-letter pattern."""
     n = 2 if len(cfa) == 4 else 6
     if len(cfa) not in (4, 36) or set(cfa) - set("RGB"):
-        raise InputError(f"invalid CFA pattern {cfa!r}: use one of {', '.join(BAYER_PATTERNS)} or a 36-letter X-Trans cell")
+        raise InputError(f"invalid CFA pattern {cfa!r}: use one of {', '.join(BAYER_PATTERNS)} "
+                         "or a 36-letter X-Trans cell")
     return np.array([_LETTER_INDEX[c] for c in cfa], np.uint8).reshape(n, n)
 
 
@@ -118,7 +119,7 @@ def cfa_masks(cfa: str, height: int, width: int) -> np.ndarray:
 def mosaic_from_rgb(rgb: np.ndarray, cfa: str) -> np.ndarray:
     """Sample HxWx3 through the CFA: HxW with each pixel's own colour value."""
     masks = cfa_masks(cfa, rgb.shape[0], rgb.shape[1])
-    return np.sum(rgb * masks, axis=2, dtype=np.float32)
+    return (rgb * masks).sum(axis=2, dtype=np.float32)
 
 
 def _bayer_raw_mosaic(values16: np.ndarray, cfa: str, path: str, white: int, meta: dict) -> RawMosaic:

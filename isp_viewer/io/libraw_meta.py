@@ -24,7 +24,8 @@ def _library() -> ctypes.CDLL | None:
         import rawpy
 
         folder = Path(rawpy.__file__).parent
-        candidates = sorted(folder.glob("libraw_r.so*")) + sorted(folder.glob("libraw*.dylib")) + sorted(folder.glob("libraw*.dll"))
+        candidates = [found for pattern in ("libraw_r.so*", "libraw*.dylib", "libraw*.dll")
+                      for found in sorted(folder.glob(pattern))]
         lib = ctypes.CDLL(str(candidates[0])) if candidates else ctypes.CDLL("libraw_r.so")
     except (OSError, IndexError, ImportError):
         return None

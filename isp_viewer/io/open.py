@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
 from isp_viewer.io.arrays import ARRAY_SUFFIXES, read_bayer_array
 from isp_viewer.io.checks import check_input_file
-from isp_viewer.io.images import (
-    IMAGE_SUFFIXES,
-    read_bayer_png,
-    read_image,
-    simulate_mosaic,
-)
+from isp_viewer.io.images import IMAGE_SUFFIXES, read_bayer_png, read_image, simulate_mosaic
 from isp_viewer.io.raw import RAW_SUFFIXES, RawMosaic, open_raw
 
-Opened = Union[RawMosaic, Image]
+Opened = RawMosaic | Image
 # What open_any reads, by kind (for file dialogs' filters and messages); lower case, with the dot.
 SUPPORTED_SUFFIXES: dict[str, tuple[str, ...]] = {
     "camera RAW": tuple(sorted(RAW_SUFFIXES)),

@@ -17,13 +17,7 @@ import rawpy
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
 from isp_viewer.core.methods import DEMOSAIC_ALGORITHMS, LibRawOptions  # noqa: F401 (re-exported)
-from isp_viewer.io.checks import (
-    bits_used,
-    captured_stderr,
-    check_input_file,
-    check_plausible,
-    fit_white_level,
-)
+from isp_viewer.io.checks import bits_used, captured_stderr, check_input_file, check_plausible, fit_white_level
 from isp_viewer.io.libraw_meta import camera_make_model
 
 RAW_SUFFIXES = {
@@ -93,7 +87,7 @@ class RawMosaic:
         if mode == "auto":
             norm = self.normalized()
             letters = np.array(list(self.cfa)).reshape(self.cfa_indices.shape)
-            n = letters.shape[0]
+            n = len(letters)
             means = []
             for c in "RGB":
                 ys, xs = np.nonzero(letters == c)
@@ -143,7 +137,7 @@ def _open(path: Path) -> rawpy.RawPy:
     try:
         with captured_stderr(messages):
             raw = rawpy.imread(str(path))
-            raw.raw_image_visible  # forces unpack, so truncated data fails here
+            _ = raw.raw_image_visible  # forces unpack, so truncated data fails here
         return raw
     except (rawpy.LibRawError, OSError) as exc:
         detail = f" ({messages[0]})" if messages else ""
@@ -154,7 +148,7 @@ def _cfa_string(indices: np.ndarray) -> str:
     return "".join(_COLOR_LETTERS[int(i)] for i in indices.ravel())
 
 
-def open_raw(path: str | Path) -> "RawMosaic | Image":
+def open_raw(path: str | Path) -> RawMosaic | Image:
     """Decode a RAW file: a RawMosaic for CFA sensors, a linear RGB Image for demosaiced files."""
     path = Path(path)
     with _open(path) as raw:
@@ -210,7 +204,7 @@ def _open_linear(raw: rawpy.RawPy, path: Path, make: str, model: str) -> Image:
     rgb = raw.postprocess(gamma=(1, 1), no_auto_bright=True, output_bps=16, use_camera_wb=True,
                           user_flip=0, output_color=rawpy.ColorSpace.sRGB, **_saturation(white, warning))
     data = rgb.astype(np.float32) / np.float32(65535.0)
-    facts = {"path": str(path), "kind": "linear", "format": path.suffix.lstrip(".").upper(),
+    facts: dict[str, Any] = {"path": str(path), "kind": "linear", "format": path.suffix.lstrip(".").upper(),
              "camera": " ".join(p for p in (make, model) if p), "make": make, "model": model,
              "cfa": None, "black_levels": [int(v) for v in raw.black_level_per_channel],
              "white_level": white, "width": int(data.shape[1]), "height": int(data.shape[0]),
@@ -238,8 +232,10 @@ def quick_preview(path: str | Path, max_side: int = 2048) -> np.ndarray:
                 arr = cv2.imdecode(np.frombuffer(thumb.data, np.uint8), cv2.IMREAD_COLOR)
                 if arr is not None and max(arr.shape[:2]) >= 256:
                     return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
-            elif thumb.format == rawpy.ThumbFormat.BITMAP and max(thumb.data.shape[:2]) >= 256:
-                return np.asarray(thumb.data)
+            elif thumb.format == rawpy.ThumbFormat.BITMAP:
+                bitmap = np.asarray(thumb.data)   # a BITMAP thumbnail is an HxWx3 array
+                if max(bitmap.shape[:2]) >= 256:
+                    return bitmap
         except (rawpy.LibRawError, ValueError):
             pass  # no usable preview: decode at half size instead
         try:
@@ -264,7 +260,7 @@ def postprocess_kwargs(options: LibRawOptions) -> dict[str, Any]:
     return kw
 
 
-def render_libraw(path: str | Path, options: LibRawOptions = LibRawOptions()) -> Image:
+def render_libraw(path: str | Path, options: LibRawOptions = LibRawOptions()) -> Image:  # noqa: B008 (frozen)
     """LibRaw's full pipeline (demosaic, white balance, colour matrix, curve) as an Image."""
     path = Path(path)
     with _open(path) as raw:
@@ -277,7 +273,8 @@ def render_libraw(path: str | Path, options: LibRawOptions = LibRawOptions()) ->
     meta: dict[str, Any] = {"method": "libraw", **_asdict(options)}
     if warning:
         meta["warnings"] = [warning]
-    return Image(data, linear=options.output == "linear", color_space="linear sRGB" if options.output == "linear" else "sRGB",
+    linear = options.output == "linear"
+    return Image(data, linear=linear, color_space="linear sRGB" if linear else "sRGB",
                  label=options.label, source=str(path), meta=meta)
 
 

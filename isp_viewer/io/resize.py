@@ -117,5 +117,13 @@ def simulate_low_resolution(ground_truth: Image, scale: int, quantize: bool = Tr
     return hr_image, lr_image
 
 
-__all__ = ["SR_SCALES", "cubic", "contributions", "imresize", "modcrop", "parse_simulate_lr", "describe",
-           "simulate_low_resolution"]
+__all__ = [
+    "SR_SCALES",
+    "contributions",
+    "cubic",
+    "describe",
+    "imresize",
+    "modcrop",
+    "parse_simulate_lr",
+    "simulate_low_resolution",
+]

@@ -12,7 +12,22 @@ from isp_viewer.metrics.flip import flip
 from isp_viewer.metrics.table import MetricTable
 
 __all__ = [
-    "Alignment", "align_to_reference", "ISP_PAPER", "SR_PAPER", "Convention", "rgb_to_y",
-    "evaluate_pairs", "match_by_name", "normalized_stem", "score_pair", "MS_SSIM_WEIGHTS",
-    "PsnrSsim", "ms_ssim", "psnr", "psnr_ssim", "ssim", "flip", "MetricTable",
+    "ISP_PAPER",
+    "MS_SSIM_WEIGHTS",
+    "SR_PAPER",
+    "Alignment",
+    "Convention",
+    "MetricTable",
+    "PsnrSsim",
+    "align_to_reference",
+    "evaluate_pairs",
+    "flip",
+    "match_by_name",
+    "ms_ssim",
+    "normalized_stem",
+    "psnr",
+    "psnr_ssim",
+    "rgb_to_y",
+    "score_pair",
+    "ssim",
 ]

@@ -98,7 +98,8 @@ def _align_cropped(img: np.ndarray, ref: np.ndarray) -> Alignment:
     for axis, a, b in (("height", ih, rh), ("width", iw, rw)):
         if abs(a - b) > MAX_BORDER_FRACTION * max(a, b):
             raise InputError(f"The output is {iw}x{ih} and the reference {rw}x{rh}: the {axis}s differ by more "
-                             "than a network border and are not an integer scale of each other; the two images do not match")
+                             "than a network border and are not an integer scale of each other; "
+                             "the two images do not match")
     h, w = min(ih, rh), min(iw, rw)
     # Centre crop; an odd difference leaves the extra pixel at the bottom/right.
     ry, rx = (rh - h) // 2, (rw - w) // 2

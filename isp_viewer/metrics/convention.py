@@ -12,7 +12,7 @@ full scale of the inputs: divide scene-linear or HDR data by the peak you mean f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -21,7 +21,7 @@ from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image, as_unit_array
 from isp_viewer.core.region import Region
 
-ArrayLike = Union[Image, np.ndarray]
+ArrayLike = Image | np.ndarray
 Channel = Literal["rgb", "y"]
 YRounding = Literal["float", "matlab"]
 
@@ -77,7 +77,7 @@ class Convention:
         return f"PSNR/SSIM on {channel}, {crop}, {values}, range {self.data_range:g}"
 
 
-def SR_PAPER(scale: int) -> Convention:
+def SR_PAPER(scale: int) -> Convention:  # noqa: N802  (a preset, named like the ISP_PAPER constant)
     """Super-resolution papers as BasicSR scores them: RGB rounded to uint8, Y in float
     ("BasicSR (Y in float from uint8 RGB)"), crop `scale` px, range 255."""
     return Convention(channel="y", data_range=255.0, crop_border=int(scale), quantize_uint8=True,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import Callable, Mapping, Protocol, Sequence, Union
+from typing import Protocol, cast
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.metrics.align import align_to_reference
@@ -29,7 +30,7 @@ class _Event(Protocol):
     def is_set(self) -> bool: ...
 
 
-CancelLike = Union[Callable[[], bool], _Event, None]
+CancelLike = Callable[[], bool] | _Event | None
 
 
 def evaluate_pairs(pairs: Sequence[Pair], conv: Convention, progress: ProgressFn | None = None,
@@ -131,4 +132,4 @@ def _cancelled(cancel: CancelLike) -> bool:
     if cancel is None:
         return False
     is_set = getattr(cancel, "is_set", None)
-    return bool(is_set() if callable(is_set) else cancel())
+    return bool(is_set() if callable(is_set) else cast(Callable[[], bool], cancel)())

@@ -23,7 +23,7 @@ import numpy as np
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
-from isp_viewer.metrics.convention import ArrayLike, Convention, ISP_PAPER, prepare_pair
+from isp_viewer.metrics.convention import ISP_PAPER, ArrayLike, Convention, prepare_pair
 
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5

@@ -16,7 +16,6 @@ from isp_viewer.core.region import Region
 from isp_viewer.metrics.convention import ArrayLike, as_unit_array, crop_region
 
 
-
 def flip(test: ArrayLike, reference: ArrayLike, region: Region | None = None,
          ppd: float | None = None) -> tuple[float, np.ndarray]:
     """(mean FLIP error, HxW float32 FLIP map) of `test` against `reference`.
@@ -25,7 +24,7 @@ def flip(test: ArrayLike, reference: ArrayLike, region: Region | None = None,
     repeated to RGB and values are clipped to [0, 1] (LDR-FLIP's domain). Scene-linear
     `Image`s are passed as linear, everything else as sRGB-encoded.
     """
-    import flip_evaluator   # loaded on first use: importing the metrics package stays cheap
+    import flip_evaluator  # loaded on first use: importing the metrics package stays cheap
 
     if ppd is not None and not ppd > 0:
         raise InputError(f"FLIP needs a positive pixels-per-degree value, got {ppd}")

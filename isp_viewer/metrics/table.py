@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class MetricTable:
 
     @classmethod
     def from_records(cls, convention: Convention,
-                     records: Iterable[tuple[str, str, Mapping[str, float]]]) -> "MetricTable":
+                     records: Iterable[tuple[str, str, Mapping[str, float]]]) -> MetricTable:
         """Build from (method, image, {metric: value}) records; order of first appearance is kept."""
         records = list(records)
         methods = _unique(r[0] for r in records)
@@ -75,7 +75,7 @@ class MetricTable:
         """{method: {metric: (mean, std)}}."""
         return {m: {k: (self.mean(m, k), self.std(m, k)) for k in self.metrics} for m in self.methods}
 
-    def sorted(self, metric: str, best_first: bool = True) -> "MetricTable":
+    def sorted(self, metric: str, best_first: bool = True) -> MetricTable:
         """A copy with methods ordered by their mean `metric` (best first by default)."""
         higher = HIGHER_IS_BETTER.get(metric, True)
         means = np.array([self.mean(m, metric) for m in self.methods])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import lru_cache
 import pickle
 import re
 import warnings
 import zipfile
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from isp_viewer.core.errors import WeightsError
 
@@ -57,7 +58,7 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     if path.stat().st_size == 0:
         raise WeightsError(f"{path.name}: weight file is empty")
     if path.name.endswith(".safetensors"):
-        raw = _read_safetensors(path)
+        raw: object = _read_safetensors(path)
     else:
         raw = _read_torch(path)
     return strip_prefixes(unwrap_container(raw, path.name))

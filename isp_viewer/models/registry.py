@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import torch
@@ -134,7 +134,7 @@ def _find_named(names: tuple[str, ...], near: Path) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shapes(model_id: str) -> dict[str, tuple[int, ...]]:
     with torch.device("meta"):
         net = get_spec(model_id).build()

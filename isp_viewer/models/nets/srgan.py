@@ -21,6 +21,7 @@ differ (a Sequential in one, named attributes in the other), so each has its own
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -123,7 +124,7 @@ class _BatchNormWithoutCounter(nn.BatchNorm2d):
         super().__init__(channels)
         self.register_buffer("num_batches_tracked", None)
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args) -> None:  # type: ignore[override]
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args) -> None:
         super()._load_from_state_dict(state_dict, prefix, {**local_metadata, "version": 2}, *args)
 
 
@@ -229,7 +230,7 @@ def infer_srgan(net: nn.Module, x: np.ndarray, *, cfa: str | None = None,
     'same' convolutions). The output is clipped to [0, 1] as both upstreams save it.
     """
     rgb = _check_rgb(x, cfa)
-    scale = int(net.scale)
+    scale = int(cast(int, net.scale))   # a plain int attribute; nn.Module's __getattr__ types it as Tensor
     net = net.to(device=device, dtype=dtype).eval()
     batch = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None].to(device=device, dtype=dtype)
     with torch.inference_mode():
@@ -266,7 +267,8 @@ SPECS: list[ModelSpec] = [
         tile_overlap=LORNATANG_OVERLAP,
         tile_align=1,
         weights=(
-            WeightFile(("SRResNet_x4-ImageNet.pth.tar",), None, "MSE-trained SRResNet (Hugging Face ChangyuLiu/SRGAN-PyTorch)"),
+            WeightFile(("SRResNet_x4-ImageNet.pth.tar",), None,
+                       "MSE-trained SRResNet (Hugging Face ChangyuLiu/SRGAN-PyTorch)"),
             WeightFile(("SRGAN_x4-ImageNet.pth.tar",), None, "GAN-trained SRGAN, same architecture"),
         ),
         paper=PAPER,

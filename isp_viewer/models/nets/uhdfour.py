@@ -180,6 +180,7 @@ class FourierBranch(nn.Module):
         amp = self.processmag(spectrum.abs())
         phase = self.processpha(torch.angle(spectrum))
         if self.guided:
+            assert guide_phase is not None, "a guided block needs the guide's phase"
             amp = self.sft(amp, guide_amp)
             phase = self.cat(torch.cat([guide_phase, phase], 1))
         # Not torch.polar: the processed amplitude may be negative.
