@@ -81,7 +81,8 @@ def test_process_names_the_real_size_of_a_one_pixel_image(capfd, pngs, tmp_path)
 
 
 def test_metrics_json_is_valid_for_identical_images(capfd, pngs):
-    cv2.imwrite(str(pngs / "near.png"), np.clip(cv2.imread(str(pngs / "big.png")).astype(int) + 1, 0, 255).astype(np.uint8))
+    near = np.clip(cv2.imread(str(pngs / "big.png")).astype(int) + 1, 0, 255).astype(np.uint8)
+    cv2.imwrite(str(pngs / "near.png"), near)
     code, out, _ = call(capfd, "metrics", "--ref", pngs / "big.png", pngs / "big.png", pngs / "near.png", "--json")
     assert code == 0 and "Infinity" not in out
     same, near = json.loads(out)["results"]
@@ -90,10 +91,12 @@ def test_metrics_json_is_valid_for_identical_images(capfd, pngs):
 
 
 def test_metrics_roi_partly_outside_is_clamped_with_a_warning(capfd, pngs):
-    code, out, err = call(capfd, "metrics", "--ref", pngs / "big.png", pngs / "big.png", "--roi", "450,450,100,100", "--json")
+    code, out, err = call(capfd, "metrics", "--ref", pngs / "big.png", pngs / "big.png",
+                          "--roi", "450,450,100,100", "--json")
     assert code == 0 and json.loads(out)["roi_used"] == [450, 450, 50, 50]
     assert len(err) == 1 and "warning" in err[0] and "(450, 450, 50, 50)" in err[0]
-    assert "outside" in one_line_error(capfd, "metrics", "--ref", pngs / "big.png", pngs / "big.png", "--roi", "600,0,5,5")
+    assert "outside" in one_line_error(capfd, "metrics", "--ref", pngs / "big.png", pngs / "big.png",
+                                       "--roi", "600,0,5,5")
 
 
 @pytest.mark.parametrize("name", ["x.png", "x.dng", "x.npy"])
@@ -127,7 +130,8 @@ def test_npy_packed_planes_through_info_and_process(capfd, tmp_path):
     facts = json.loads(out)
     assert code == 0 and facts["cfa"] == "GRBG" and facts["white_level"] == 4095 and facts["width"] == 32
     assert "--bayer-cfa" in one_line_error(capfd, "info", tmp_path / "frame.npy")
-    assert "10-bit" in one_line_error(capfd, "info", tmp_path / "frame.npy", "--bayer-cfa", "RGGB", "--bayer-bits", "10")
+    assert "10-bit" in one_line_error(capfd, "info", tmp_path / "frame.npy",
+                                      "--bayer-cfa", "RGGB", "--bayer-bits", "10")
     code, out, err = call(capfd, "process", tmp_path / "frame.npy", "--bayer-cfa", "GRBG", "--bayer-bits", "12",
                           "--model", "demosaicnet_bayer", "--device", "cpu", "--out", tmp_path / "o")
     assert code == 0, err

@@ -8,8 +8,15 @@ import pytest
 import torch
 
 from isp_viewer.core.errors import ModelError
-from isp_viewer.engine.tiling import (TiledRun, alignment_unit, axis_weights, budget_shape, cores_partition,
-                                      resize_by_phase, split_axis)
+from isp_viewer.engine.tiling import (
+    TiledRun,
+    alignment_unit,
+    axis_weights,
+    budget_shape,
+    cores_partition,
+    resize_by_phase,
+    split_axis,
+)
 from isp_viewer.models.spec import InputKind
 from tests.engine.synthetic import XTRANS_CELL, conv_spec, smooth_rgb
 

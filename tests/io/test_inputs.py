@@ -13,12 +13,7 @@ from isp_viewer.core.region import Region, fit_region
 from isp_viewer.io.arrays import read_bayer_array
 from isp_viewer.io.checks import check_input_file, fit_white_level
 from isp_viewer.io.dng import write_linear_dng
-from isp_viewer.io.images import (
-    check_output_path,
-    read_image,
-    simulate_mosaic,
-    write_image,
-)
+from isp_viewer.io.images import check_output_path, read_image, simulate_mosaic, write_image
 from isp_viewer.io.open import ALL_SUFFIXES, SUPPORTED_SUFFIXES, open_any
 from isp_viewer.io.raw import LibRawOptions, open_raw, quick_preview, render_libraw
 

@@ -8,8 +8,15 @@ import pytest
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
 from isp_viewer.core.region import Region
-from isp_viewer.metrics.convention import (ISP_PAPER, SR_PAPER, Convention, as_unit_array,
-                                           prepare_pair, quantize_uint8, rgb_to_y)
+from isp_viewer.metrics.convention import (
+    ISP_PAPER,
+    SR_PAPER,
+    Convention,
+    as_unit_array,
+    prepare_pair,
+    quantize_uint8,
+    rgb_to_y,
+)
 
 
 def _px(r, g, b):

@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 from isp_viewer.core.errors import InputError
-from isp_viewer.metrics import (SR_PAPER, Convention, evaluate_pairs, flip, match_by_name, ms_ssim,
-                                normalized_stem, psnr, ssim)
+from isp_viewer.metrics import (
+    SR_PAPER,
+    Convention,
+    evaluate_pairs,
+    flip,
+    match_by_name,
+    ms_ssim,
+    normalized_stem,
+    psnr,
+    ssim,
+)
 
 
 def _scene(seed, h=200, w=190):

@@ -13,8 +13,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
 from isp_viewer.core.region import Region
-from isp_viewer.metrics import (ISP_PAPER, SR_PAPER, Convention, MS_SSIM_WEIGHTS, flip, ms_ssim, psnr,
-                                psnr_ssim, ssim)
+from isp_viewer.metrics import ISP_PAPER, MS_SSIM_WEIGHTS, SR_PAPER, Convention, flip, ms_ssim, psnr, psnr_ssim, ssim
 
 SK_SSIM = dict(gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from isp_viewer.core.errors import ModelError, WeightsError
 from isp_viewer.models.loading import sha256_of_file
 from isp_viewer.models.registry import (
-    all_specs, detect_checkpoint, find_weights, get_spec, load_network, packaged_weight,
+    all_specs,
+    detect_checkpoint,
+    find_weights,
+    get_spec,
+    load_network,
+    packaged_weight,
 )
 from isp_viewer.models.spec import InputKind, Task
 
