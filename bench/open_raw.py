@@ -19,8 +19,8 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from isp_viewer.io.dng import write_bayer_dng  # noqa: E402
-from isp_viewer.io.raw import LibRawOptions, postprocess_kwargs, quick_preview, render_libraw  # noqa: E402
+from isp_viewer.io.dng import write_bayer_dng
+from isp_viewer.io.raw import LibRawOptions, postprocess_kwargs, quick_preview, render_libraw
 
 
 def timed(fn, repeat=3):
@@ -143,7 +143,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_synthetic:
             files.append(synthetic_dng(Path(tmp)))
-        print(f"{'file':24} {'MP':>5} {'bare rawpy':>10} {'full render':>11} {'ratio':>6} {'preview':>8} {'first px (GUI)':>15}")
+        print(f"{'file':24} {'MP':>5} {'bare rawpy':>10} {'full render':>11} {'ratio':>6} {'preview':>8} "
+              f"{'first px (GUI)':>15}")
         for f in files:
             r = bench_file(f)
             print(f"{r['file']:24} {r['mp']:5.1f} {r['bare']:9.2f}s {r['full']:10.2f}s {r['full'] / r['bare']:5.2f}x "

@@ -19,9 +19,10 @@ asked for; without one the error is raised as a ModelError.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -60,7 +61,7 @@ def split_axis(start: int, stop: int, tile: int, unit: int) -> list[tuple[int, i
         if bounds[-1] < b < stop:
             bounds.append(b)
     bounds.append(stop)
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def plan_cores(region: Core, tile: int, unit: int) -> list[Core]:
@@ -194,6 +195,7 @@ class TiledRun:
             self._weight = np.zeros((self.h * s, self.w * s), np.float32)
         piece = y[ylo - iy0 * s:yhi - iy0 * s, xlo - ix0 * s:xhi - ix0 * s]
         w2 = wy[:, None] * wx[None, :]
+        assert self._weight is not None  # allocated together with _out above
         self._out[ylo:yhi, xlo:xhi] += piece * (w2 if piece.ndim == 2 else w2[..., None])
         self._weight[ylo:yhi, xlo:xhi] += w2
 

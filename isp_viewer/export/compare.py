@@ -19,16 +19,25 @@ method accepts the input, ROIs lie on the reference grid), so mistakes are repor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from isp_viewer.core.errors import InputError, IspViewerError
 from isp_viewer.core.region import Region
 from isp_viewer.export.figure import DEFAULT_ROI_COLOURS, FigureLayout
 from isp_viewer.export.session_file import (
-    ClassicalOptions, InputOptions, InputRef, LibRawOptions, MethodRef, NetworkOptions, RoiRef, SessionDoc,
-    make_input_ref, relative_path, save,
+    ClassicalOptions,
+    InputOptions,
+    InputRef,
+    LibRawOptions,
+    MethodRef,
+    NetworkOptions,
+    RoiRef,
+    SessionDoc,
+    make_input_ref,
+    relative_path,
+    save,
 )
 from isp_viewer.io.raw import DEMOSAIC_ALGORITHMS, RAW_SUFFIXES, RawMosaic
 from isp_viewer.io.resize import parse_simulate_lr

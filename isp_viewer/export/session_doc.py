@@ -15,7 +15,14 @@ from isp_viewer.core.region import Region
 from isp_viewer.core.session import Session
 from isp_viewer.export.figure import DEFAULT_ROI_COLOURS, FigureLayout
 from isp_viewer.export.session_file import (
-    DisplaySettings, MethodRef, RoiRef, SessionDoc, check_inputs, make_input_ref, relative_path, resolve_path,
+    DisplaySettings,
+    MethodRef,
+    RoiRef,
+    SessionDoc,
+    check_inputs,
+    make_input_ref,
+    relative_path,
+    resolve_path,
 )
 from isp_viewer.io.raw import RawMosaic
 

@@ -22,16 +22,17 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.methods import ClassicalMethod, FileMethod, LibRawOptions, NetworkMethod
-from isp_viewer.models.loading import sha256_of_file
 from isp_viewer.core.region import Region
 from isp_viewer.export.figure import FigureLayout
 from isp_viewer.io.resize import SR_SCALES
+from isp_viewer.models.loading import sha256_of_file
 
 FORMAT_NAME = "isp-viewer-session"
 FORMAT_VERSION = 1
@@ -148,7 +149,7 @@ class SessionDoc:
     def roi(self, roi_id: str) -> RoiRef:
         return _by_id(self.rois, roi_id, "ROI")
 
-    def with_figure(self, name: str, layout: FigureLayout) -> "SessionDoc":
+    def with_figure(self, name: str, layout: FigureLayout) -> SessionDoc:
         return replace(self, figures={**self.figures, name: layout})
 
 
@@ -281,7 +282,7 @@ class _Reader:
             return default
         value = self.obj[key]
         types = types if isinstance(types, tuple) else (types,)
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
             raise _SchemaError(f"{self.where}.{key} must be {names}, got {value!r}")
         if choices and value not in choices:

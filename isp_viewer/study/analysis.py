@@ -9,8 +9,8 @@ Everything here is deterministic: the same records (and seed) give the same numb
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -88,7 +88,7 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
         return float("nan"), float("nan"), float("nan")
     if v.size == 1:
         return float(v[0]), float("nan"), float("nan")
-    from scipy import stats   # seconds to import: loaded when a study is analysed, not with the window
+    from scipy import stats  # seconds to import: loaded when a study is analysed, not with the window
 
     sd = float(v.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2.0, v.size - 1) * sd / np.sqrt(v.size))
@@ -214,7 +214,7 @@ def bradley_terry(matrix: np.ndarray, alpha: float = 0.01) -> np.ndarray:
     """Bradley-Terry log-strengths (mean 0; P(i beats j) = 1 / (1 + exp(s_j - s_i))) by choix's
     iterative Luce spectral ranking on the dense count matrix. alpha: choix's regularisation (added
     to the Markov chain's transition rates), which keeps a never-beaten method finite."""
-    import choix   # pulls in scipy.stats: loaded on first use
+    import choix  # pulls in scipy.stats: loaded on first use
 
     n = matrix.shape[0]
     if not np.any(matrix):

@@ -31,7 +31,7 @@ def compared(window, qtbot):
 
 
 def test_metrics_table_equals_the_metrics_module(compared):
-    win, ids, ref, noisy, blurred = compared
+    win, _ids, ref, noisy, _blurred = compared
     rows = {r.label: r for r in win.analysis.rows}
     want = psnr_ssim(noisy, ref, ISP_PAPER)
     assert rows["noisy"].psnr == pytest.approx(want.psnr, abs=1e-9)
@@ -98,7 +98,7 @@ def test_lut_is_diverging_for_signed():
 
 
 def test_kept_roi_becomes_a_study_crop_with_pane_pixels(compared, qtbot):
-    win, ids, ref, noisy, _ = compared
+    win, ids, _ref, noisy, _ = compared
     win.set_roi((10, 12, 20, 16))
     win.keep_roi()
     crops = win.study_store.crops()

@@ -10,16 +10,16 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI tests need PySide6")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QLabel, QPushButton  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton
 
-from isp_viewer.core.region import Region  # noqa: E402
-from isp_viewer.study.analysis import analyse  # noqa: E402
-from isp_viewer.study.design import Method, Protocol, ReferenceMode, StudyDesign, TrainingItem  # noqa: E402
-from isp_viewer.study.exports import read_ratings_csv  # noqa: E402
-from isp_viewer.study.store import StudyStore  # noqa: E402
-from isp_viewer.ui.study_panel import StudyPanel  # noqa: E402
-from isp_viewer.ui.study_runner import BACKGROUND, StudyRunnerWindow  # noqa: E402
+from isp_viewer.core.region import Region
+from isp_viewer.study.analysis import analyse
+from isp_viewer.study.design import Method, Protocol, ReferenceMode, StudyDesign, TrainingItem
+from isp_viewer.study.exports import read_ratings_csv
+from isp_viewer.study.store import StudyStore
+from isp_viewer.ui.study_panel import StudyPanel
+from isp_viewer.ui.study_runner import BACKGROUND, StudyRunnerWindow
 
 METHODS = [("sharp", "SharpNet"), ("soft", "SoftISP"), ("blocky", "BlockyCam")]
 # What a simulated observer thinks of each method (1-5); the second observer is one step harsher

@@ -7,12 +7,21 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from PySide6.QtCore import QPoint  # noqa: E402
+from PySide6.QtCore import QPoint
 
-from isp_viewer.core.region import Region  # noqa: E402
-from isp_viewer.metrics import ISP_PAPER, psnr_ssim  # noqa: E402
-from tests.workflows.h_driver import (Shots, check_box, choose_combo, choose_menu, hover, open_window, ready_items,  # noqa: E402
-                                     shot_dir, wait_idle)
+from isp_viewer.core.region import Region
+from isp_viewer.metrics import ISP_PAPER, psnr_ssim
+from tests.workflows.h_driver import (
+    Shots,
+    check_box,
+    choose_combo,
+    choose_menu,
+    hover,
+    open_window,
+    ready_items,
+    shot_dir,
+    wait_idle,
+)
 
 
 @pytest.fixture

@@ -11,12 +11,24 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt
 
-from isp_viewer.cli import main  # noqa: E402
-from isp_viewer.ui.export_dialog import ExportDialog  # noqa: E402
-from tests.workflows.h_driver import (Shots, answer_file_dialog, check_box, choose_combo, choose_menu, click,  # noqa: E402
-                                      open_window, ready_items, shot_dir, type_into, visible_dialogs, wait_idle)
+from isp_viewer.cli import main
+from isp_viewer.ui.export_dialog import ExportDialog
+from tests.workflows.h_driver import (
+    Shots,
+    answer_file_dialog,
+    check_box,
+    choose_combo,
+    choose_menu,
+    click,
+    open_window,
+    ready_items,
+    shot_dir,
+    type_into,
+    visible_dialogs,
+    wait_idle,
+)
 
 
 @pytest.fixture

@@ -7,12 +7,24 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QScrollArea  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QScrollArea
 
-from tests.workflows.h_driver import (Shots, check_box, choose_menu, click, click_tab, drag, open_window,  # noqa: E402
-                                      pane_point, ready_items, shot_dir, type_into, wait_idle)
+from tests.workflows.h_driver import (
+    Shots,
+    check_box,
+    choose_menu,
+    click,
+    click_tab,
+    drag,
+    open_window,
+    pane_point,
+    ready_items,
+    shot_dir,
+    type_into,
+    wait_idle,
+)
 
 
 @pytest.fixture

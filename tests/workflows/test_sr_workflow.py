@@ -9,9 +9,8 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from isp_viewer.cli import main  # noqa: E402
-from tests.workflows.h_driver import (Shots, check_box, click, drop_files, open_window, ready_items,  # noqa: E402
-                                      shot_dir, wait_idle)
+from isp_viewer.cli import main
+from tests.workflows.h_driver import Shots, check_box, click, drop_files, open_window, ready_items, shot_dir, wait_idle
 
 SRGAN = "srgan_leftthomas_x4"
 
