@@ -31,7 +31,9 @@ def main_window(qtbot, tmp_path, monkeypatch):
 
     monkeypatch.setenv("HOME", str(tmp_path))   # QSettings (recent files) stay out of the user's home
     monkeypatch.setenv("ISPV_STUDY_DB", str(tmp_path / "study.sqlite"))
-    pg.setConfigOptions(imageAxisOrder="row-major")
+    # Synthetic moves come faster than a hand: without pyqtgraph's move-rate limit none is dropped,
+    # so drags need no waiting.
+    pg.setConfigOptions(imageAxisOrder="row-major", mouseRateLimit=0)
     win = MainWindow()
     qtbot.addWidget(win)
     win.showNormal()
@@ -41,6 +43,7 @@ def main_window(qtbot, tmp_path, monkeypatch):
     yield win
     win.bridge.shutdown()
     win.close()
+    pg.setConfigOptions(mouseRateLimit=100)
 
 
 class Screenshots:
@@ -85,17 +88,25 @@ def click_image(pane, x: float, y: float, button=Qt.MouseButton.LeftButton) -> N
 
 
 def drag_image(pane, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
-    """Press at image point `start`, move in steps, release at `end` (left button)."""
+    """Press at image point `start`, move in steps with the left button held, release at `end`.
+    (QTest.mouseMove carries no buttons offscreen, so the events are built here.)"""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
     target = pane.view_widget.viewport()
-    a, b = pane_point(pane, *start), pane_point(pane, *end)
-    QTest.mouseMove(target, a)
-    QTest.mousePress(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
-    for i in range(1, steps + 1):
-        p = QPoint(a.x() + (b.x() - a.x()) * i // steps, a.y() + (b.y() - a.y()) * i // steps)
-        QTest.mouseMove(target, p)
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    a, b = QPointF(pane_point(pane, *start)), QPointF(pane_point(pane, *end))
+
+    def send(kind, pos: QPointF, button, buttons) -> None:
+        QApplication.sendEvent(target, QMouseEvent(kind, pos, QPointF(target.mapToGlobal(pos.toPoint())), button,
+                                                   buttons, none))
         QApplication.processEvents()
-    QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
-    QApplication.processEvents()
+
+    send(QEvent.Type.MouseMove, a, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    send(QEvent.Type.MouseButtonPress, a, left, left)
+    for i in range(1, steps + 1):
+        send(QEvent.Type.MouseMove, a + (b - a) * (i / steps), Qt.MouseButton.NoButton, left)
+    send(QEvent.Type.MouseButtonRelease, b, left, Qt.MouseButton.NoButton)
 
 
 def shown_pixel(pane, x: float, y: float):

@@ -82,7 +82,9 @@ def test_flicker_and_swipe_change_the_shown_pixels(qtbot, main_window, shots, da
     shots(win, "swipe_on")
     line_x = pane.swipe_line.value()
     assert 0 < line_x < w
-    drag_image(pane, (line_x, h / 2), (line_x + w * 0.2, h / 2))
+    _, (y0, y1) = pane.view.viewRange()
+    handle_y = (max(y0, 0) + min(y1, h)) / 2          # the handle sits halfway along the visible line
+    drag_image(pane, (line_x, handle_y), (line_x + 40, handle_y))
     qtbot.waitUntil(lambda: pane.swipe_line.value() > line_x + 1, timeout=3000)
     shots(win, "swipe_dragged")
 
@@ -111,6 +113,10 @@ def test_close_pane_then_save_and_reopen_from_the_command_line(qtbot, main_windo
     win.save_session(path)
     text = path.read_text()
     assert "malvar" not in text and "bilinear" in text
+    key(win, win, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)   # Analysis › squared error
+    qtbot.waitUntil(lambda: win.analysis_mode != "image", timeout=5000)
+    mode = win.analysis_mode
+    win.save_session(path)
     roi, titles = win.roi, sorted(win.session.items[i].label for i in win.panes)
     win.close()
     # the entry point as a user starts it, with the session file: it must open and keep running
@@ -121,9 +127,13 @@ def test_close_pane_then_save_and_reopen_from_the_command_line(qtbot, main_windo
              "def check():\n"
              "    items = [i for i in w.session.items.values() if i.status == 'ready']\n"
              "    if (len(items) >= 2 and w.roi is not None and w.bridge.pending == 0) or time.time() - t0 > 90:\n"
+             "        w.grab().save(sys.argv[2]); print('MODE', w.analysis_mode)\n"
              "        print('PANES', sorted(i.label for i in items)); print('ROI', w.roi); app.quit()\n"
              "timer = QTimer(); timer.timeout.connect(check); timer.start(200); app.exec()")
-    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, env=env, timeout=150)
+    reopened = shots.folder / f"{shots.count + 1:02d}_reopened_from_command_line.png"
+    out = subprocess.run([sys.executable, "-c", probe, str(path), str(reopened)], capture_output=True, text=True,
+                         env=env, timeout=150)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert f"ROI {roi}" in out.stdout, out.stdout
+    assert f"ROI {roi}" in out.stdout and f"MODE {mode}" in out.stdout, out.stdout
+    assert reopened.is_file()
     assert "PANES" in out.stdout and len(eval(out.stdout.split("PANES ", 1)[1].splitlines()[0])) == len(titles)
