@@ -91,7 +91,8 @@ def test_infer_on_the_2d_mosaic_reproduces_the_fixture(fixture, labelling, refer
     else:
         spec, opts = get_spec("kokkinos_xtrans"), {"labelling": labelling}
         # literal: the mask's letters are the colours; rbswap: the "R" sites hold the scene's blue
-        cfa = kokkinos_cfa.XTRANS_LAYOUT if labelling == "literal" else kokkinos_cfa.swap_red_blue(kokkinos_cfa.XTRANS_LAYOUT)
+        layout = kokkinos_cfa.XTRANS_LAYOUT
+        cfa = layout if labelling == "literal" else kokkinos_cfa.swap_red_blue(layout)
     out = spec.infer(_net(shared, _folder(fixture)), mosaic, cfa=cfa, **{**spec.options, **opts})
     want = np.clip(a["out"][0].transpose(1, 2, 0) / 255.0, 0, 1)
     assert out.shape == want.shape and out.dtype == np.float32

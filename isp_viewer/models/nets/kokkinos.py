@@ -19,8 +19,9 @@ reflect-padded by 8 px) and uses it by itself above WHOLE_FRAME_MAX_PIXELS (fram
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -149,7 +150,7 @@ class MMNet(nn.Module):
 
     def forward(self, y: torch.Tensor, mask: torch.Tensor, x0: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         x = x0
-        for x in self.iterate(y, mask, x0, noise):
+        for x in self.iterate(y, mask, x0, noise):  # noqa: B007 (the last stage is the output)
             pass
         return x
 
@@ -196,12 +197,12 @@ def _run_one(net: MMNet, mosaic255: np.ndarray, layout: str, *, init: bool, esti
     noise = noise.to(device=device, dtype=dtype)
     x0 = cfa_io.bilinear_init(y) if init else y
     x = x0
-    for k, x in enumerate(net.iterate(y, m, x0, noise)):
+    for k, x in enumerate(net.iterate(y, m, x0, noise)):  # noqa: B007 (the last stage is the output)
         on_stage(k + 1)
     return x[0].float().cpu().numpy()
 
 
-def infer_kokkinos(net: nn.Module, x: np.ndarray, *, cfa: str | None = None, device="cpu",
+def infer_kokkinos(net: MMNet, x: np.ndarray, *, cfa: str | None = None, device="cpu",
                    dtype: torch.dtype = torch.float32, xtrans: bool = False, init: bool = True,
                    estimate_noise: bool = False,
                    noise_sigma: float | None = None, frame: str = "auto", labelling: str = "swapped",
@@ -221,6 +222,7 @@ def infer_kokkinos(net: nn.Module, x: np.ndarray, *, cfa: str | None = None, dev
         raise ModelError(f"noise sigma is in units of 1/255 and must lie in [0, 255], not {noise_sigma}")
     layout = cfa_io.XTRANS_LAYOUT if xtrans else cfa_io.BAYER_ANCHOR
     mosaic = _check_mosaic(x, cfa, "Kokkinos MMNet", 36 if xtrans else 4)
+    assert cfa is not None  # _check_mosaic refuses a missing pattern
     offset = cfa_io.anchor_offset(cfa_io.label_cell(cfa, labelling), layout)
     if offset is None:
         raise ModelError(f"Kokkinos MMNet cannot take the CFA '{cfa}': not a shifted copy of {layout[:6]}...")
@@ -253,15 +255,15 @@ def infer_kokkinos(net: nn.Module, x: np.ndarray, *, cfa: str | None = None, dev
 # --- descriptors --------------------------------------------------------------------------------
 
 _OPTIONS = {"noise_sigma": None, "frame": "auto"}
-_COMMON = dict(
+_COMMON: dict[str, Any] = dict(
     task=Task.DEMOSAICK, output_scale=1, size_multiple=1, min_size=8, tiling_safe=False, tile_overlap=BLOCK_MARGIN,
     paper=PAPER, license="MIT", non_commercial=False, reports_progress=True,
 )
 _FRAME_NOTE = ("The L2 projection's radius depends on the whole image size, so tiles differ from a whole "
-               "frame: it runs whole up to 2 MP (it needs about 1.8 GB per MP) and in upstream's block mode (512x512 blocks, 8 px "
-               "reflect margins; option frame=whole|blocks|auto) above. Progress per stage, cancel between "
-               "layers. CPU cost is high (measured in bench/inference.py). Values [0,255] inside; trained on "
-               "sRGB-encoded mosaics (MSR dataset).")
+               "frame: it runs whole up to 2 MP (it needs about 1.8 GB per MP) and in upstream's block mode "
+               "(512x512 blocks, 8 px reflect margins; option frame=whole|blocks|auto) above. Progress per "
+               "stage, cancel between layers. CPU cost is high (measured in bench/inference.py). Values "
+               "[0,255] inside; trained on sRGB-encoded mosaics (MSR dataset).")
 _PHASE_NOTE = ("Any Bayer phase, moved to the trained RGGB anchor by parity-preserving padding and back "
                "(not upstream's np.roll, whose GRBG case shifts nothing).")
 
