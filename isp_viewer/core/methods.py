@@ -12,8 +12,9 @@ export provider, the CLI and the window, so a method is described once:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any
 
 from isp_viewer.core.errors import InputError
 
@@ -55,7 +56,8 @@ class LibRawOptions:
         object.__setattr__(self, "demosaic", str(self.demosaic).upper())
         object.__setattr__(self, "output", str(self.output).lower())
         if self.demosaic not in DEMOSAIC_ALGORITHMS:
-            raise InputError(f"unknown demosaic algorithm {self.demosaic!r}; choose one of {', '.join(DEMOSAIC_ALGORITHMS)}")
+            raise InputError(
+                f"unknown demosaic algorithm {self.demosaic!r}; choose one of {', '.join(DEMOSAIC_ALGORITHMS)}")
         if self.wb not in WHITE_BALANCES:
             raise InputError(f"unknown white balance {self.wb!r}; choose camera, auto or none")
         if self.output not in LIBRAW_OUTPUTS:
@@ -130,7 +132,7 @@ class SimulatedLowRes:
         return f"bicubic ×1/{self.scale}"
 
 
-Method = Union[FileMethod, LibRawOptions, ClassicalMethod, NetworkMethod, SimulatedLowRes]
+Method = FileMethod | LibRawOptions | ClassicalMethod | NetworkMethod | SimulatedLowRes
 METHOD_TYPES: dict[str, type] = {t.kind: t for t in (FileMethod, LibRawOptions, ClassicalMethod, NetworkMethod,
                                                      SimulatedLowRes)}
 
@@ -143,6 +145,6 @@ def same_result(a: Method | None, b: Method | None) -> bool:
     """Whether two methods make the same pixels from the same input (a second pane would duplicate)."""
     if a is None or b is None or type(a) is not type(b):
         return False
-    if isinstance(a, NetworkMethod):
+    if isinstance(a, NetworkMethod) and isinstance(b, NetworkMethod):
         return (a.model_id, a.weights_path or a.weights_sha256) == (b.model_id, b.weights_path or b.weights_sha256)
     return a == b

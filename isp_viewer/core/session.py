@@ -10,8 +10,9 @@ its source when no other pane uses it), so a saved session never lists a closed 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from isp_viewer.core.image import Image
 from isp_viewer.core.methods import Method, is_ground_truth, same_result

@@ -9,8 +9,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QTableWidget,
-    QTableWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from isp_viewer.metrics.convention import ISP_PAPER, SR_PAPER, Convention
@@ -58,7 +67,7 @@ class NumericItem(QTableWidgetItem):
         super().__init__(text)
         self.value = -np.inf if value is None else value
 
-    def __lt__(self, other) -> bool:  # noqa: D105
+    def __lt__(self, other) -> bool:
         return self.value < getattr(other, "value", -np.inf)
 
 

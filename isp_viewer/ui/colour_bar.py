@@ -28,7 +28,7 @@ class _Strip(QWidget):
         self.setMaximumHeight(14)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt naming)
+    def paintEvent(self, _event) -> None:
         if self.colours is None:
             return
         painter = QPainter(self)

@@ -10,19 +10,39 @@ listens to `documentChanged(SessionDoc)` to store the edited layout (e.g. for au
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
@@ -35,7 +55,8 @@ PREVIEW_SIZE = QSize(720, 420)
 PREVIEW_DELAY_MS = 150
 INSET_PLACES = (("beside", "bottom-right", "Beside the image"), ("below", "bottom-right", "Below the image"),
                 ("overlay", "top-left", "Overlay, top left"), ("overlay", "top-right", "Overlay, top right"),
-                ("overlay", "bottom-left", "Overlay, bottom left"), ("overlay", "bottom-right", "Overlay, bottom right"))
+                ("overlay", "bottom-left", "Overlay, bottom left"),
+                ("overlay", "bottom-right", "Overlay, bottom right"))
 FORMAT_FILTERS = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "pdf": "PDF document (*.pdf)",
                   "pptx": "PowerPoint deck (*.pptx)"}
 
@@ -63,7 +84,8 @@ class _CachingProvider:
             return self._captions[key]
 
 
-def _preview_pixels(doc: SessionDoc, layout: FigureLayout, provider: ImageProvider, max_w: int, max_h: int) -> np.ndarray:
+def _preview_pixels(doc: SessionDoc, layout: FigureLayout, provider: ImageProvider,
+                    max_w: int, max_h: int) -> np.ndarray:
     """The figure's PNG rendering shrunk to fit max_w x max_h (runs in the worker)."""
     from PIL import Image as PILImage
 
@@ -323,10 +345,8 @@ class ExportDialog(QDialog):
         """Worker thread: hand the result to the GUI thread (a queued signal)."""
         if future.cancelled():
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the dialog was destroyed while rendering
             self._previewDone.emit(generation, _result_or_error(future))
-        except RuntimeError:  # the dialog was destroyed while rendering
-            pass
 
     def _show_preview(self, generation: int, result: object) -> None:
         if generation != self._generation:
@@ -341,7 +361,7 @@ class ExportDialog(QDialog):
             self.status.setText("The current layout cannot be drawn.")
         self.previewReady.emit(generation)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.schedule_preview()  # re-render at the new preview size
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -268,14 +269,14 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
 
 
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not getattr(self, "_docks_sized", False):
             self._docks_sized = True   # docks take what they need; the panes get the rest
             docks = [self.findChild(QDockWidget, n) for n in ("models", "inspector", "display", "analysis")]
             QTimer.singleShot(0, lambda: self.resizeDocks(docks, [330, 380, 380, 380], Qt.Orientation.Horizontal))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         QTimer.singleShot(0, self._relayout_if_shape_changed)
         QTimer.singleShot(0, self._fit_if_wanted)
@@ -292,23 +293,23 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
 
 
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt naming)
+    def eventFilter(self, watched, event) -> bool:
         kind = event.type()
         if (kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow()
                 and event.key() == Qt.Key.Key_Space and not event.isAutoRepeat()
-                and not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox, QComboBox))):
-            if isinstance(watched, QWidget) and watched.window() is self:
-                self.flicker(kind == QEvent.Type.KeyPress)
-                return True
+                and not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox, QComboBox))
+                and isinstance(watched, QWidget) and watched.window() is self):
+            self.flicker(kind == QEvent.Type.KeyPress)
+            return True
         return super().eventFilter(watched, event)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+    def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self.flicker(True)
             return
         super().keyPressEvent(event)
 
-    def keyReleaseEvent(self, event) -> None:  # noqa: N802
+    def keyReleaseEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self.flicker(False)
             return
@@ -320,7 +321,7 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
 
 
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         QApplication.instance().removeEventFilter(self)
         self.bridge.shutdown()
         if self._models is not None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from isp_viewer.core.image import Image
 from isp_viewer.core.errors import InputError
+from isp_viewer.core.image import Image
+from isp_viewer.core.methods import DEFAULT_RENDER
 from isp_viewer.io.develop import classical_demosaic
 from isp_viewer.io.images import read_image, simulate_mosaic
 from isp_viewer.io.open import open_any
-from isp_viewer.core.methods import DEFAULT_RENDER
 from isp_viewer.io.raw import RAW_SUFFIXES, LibRawOptions, RawMosaic, quick_preview, render_libraw
 
 
@@ -53,9 +53,10 @@ def network_image(model_id: str, source, weights: str | None = None, reference: 
 
     image = run_through_engine(get_spec(model_id), weights, source, reference=reference, cancel=cancel)
     m = image.meta
-    return image.with_data(image.data, label=f"{m.get('model_name', model_id)} · "
-                                             f"{Path(str(m.get('weights_path') or m.get('weights') or '')).name} · "
-                                             f"{m.get('device', '')} {m.get('dtype', '')} · {m.get('seconds', 0.0):.1f} s")
+    weights_name = Path(str(m.get('weights_path') or m.get('weights') or '')).name
+    label = (f"{m.get('model_name', model_id)} · {weights_name} · "
+             f"{m.get('device', '')} {m.get('dtype', '')} · {m.get('seconds', 0.0):.1f} s")
+    return image.with_data(image.data, label=label)
 
 
 def demo_image_path() -> Path:

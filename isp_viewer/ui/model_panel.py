@@ -18,9 +18,11 @@ on the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -323,11 +325,10 @@ class ModelPanel(RunSettings, JobControls, QWidget):
             key = row.key
             relay = self._relay
 
-            def report(p: Progress, key: int = key) -> None:   # engine thread: only emit
-                try:
+            def report(p: Progress, key: int = key, relay: _ProgressRelay = relay) -> None:  # engine thread: only emit
+                # RuntimeError: the panel is gone; the job goes on to its end or its cancel
+                with contextlib.suppress(RuntimeError):
                     relay.arrived.emit(key, p)
-                except RuntimeError:
-                    pass  # the panel is gone; the job goes on to its end or its cancel
 
             try:
                 future = self.engine.submit(job, report)

@@ -15,7 +15,7 @@ class ElidedLabel(QLabel):
     """A one-line label drawn with its middle elided when it is too wide (the file name's start and
     the method's end stay readable); text() keeps the whole text, the tooltip shows it."""
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+    def paintEvent(self, event) -> None:
         painter = QPainter(self)
         rect = self.contentsRect()
         shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())

@@ -21,7 +21,6 @@ from isp_viewer.core.methods import FileMethod, SimulatedLowRes
 from isp_viewer.io.resize import SR_SCALES, describe, simulate_low_resolution
 
 
-
 class SimulateLowResolutionBox(QGroupBox):
     """A scale and a button, for the Run-methods dock."""
 

@@ -7,21 +7,38 @@ crops from its ROIs with `add_crop`. Crop edits are written to the store the mom
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.region import Region
 from isp_viewer.study.analysis import StudyAnalysis, analyse
 from isp_viewer.study.crops import CROP_TAGS, Crop
 from isp_viewer.study.design import ImageProvider, Method, Protocol, ReferenceMode, StudyDesign
-from isp_viewer.study.exports import (write_analysis_csv, write_pwcmp_matrix, write_ratings_csv,
-                                      write_sureal_dataset)
+from isp_viewer.study.exports import write_analysis_csv, write_pwcmp_matrix, write_ratings_csv, write_sureal_dataset
 from isp_viewer.study.package import load_study, save_study
 from isp_viewer.study.store import StudyStore
 from isp_viewer.ui.study_results import StudyResultsView
@@ -192,8 +209,9 @@ class StudyPanel(QWidget):
         self.grey.setSingleStep(0.25)
         self.grey.setValue(1.0)
         self.grey.setSuffix(" s")
-        for label, w in (("Name", self.name_edit), ("Protocol", self.protocol_combo), ("Reference", self.reference_combo),
-                         ("", self.reference_shown), ("Repetitions", self.repetitions), ("Seed", self.seed),
+        for label, w in (("Name", self.name_edit), ("Protocol", self.protocol_combo),
+                         ("Reference", self.reference_combo), ("", self.reference_shown),
+                         ("Repetitions", self.repetitions), ("Seed", self.seed),
                          ("Zoom", self.zoom), ("Grey gap", self.grey)):
             form.addRow(label, w)
         h.addLayout(form)
@@ -222,7 +240,8 @@ class StudyPanel(QWidget):
             item = QListWidgetItem(m.label)
             item.setData(Qt.ItemDataRole.UserRole, m.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if m.id in checked or m.id not in known else Qt.CheckState.Unchecked)
+            shown = m.id in checked or m.id not in known
+            item.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
             self.method_list.addItem(item)
             self.reference_combo.addItem(m.label, m.id)
         index = self.reference_combo.findData(current_ref)

@@ -11,12 +11,18 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from isp_viewer.core.errors import IspViewerError
-from isp_viewer.study.design import (ImageProvider, Protocol, StudyDesign, scale_labels, stimulus_pixels,
-                                     to_display_uint8, zoom_nearest)
+from isp_viewer.study.design import (
+    ImageProvider,
+    Protocol,
+    StudyDesign,
+    scale_labels,
+    stimulus_pixels,
+    to_display_uint8,
+    zoom_nearest,
+)
 from isp_viewer.study.session import RatingSession
 from isp_viewer.study.store import StudyStore
 
@@ -305,7 +311,7 @@ class StudyRunnerWindow(QWidget):
             self.showFullScreen()
 
     # ------------------------------------------------------------------------ keys
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key == Qt.Key.Key_F11:
             self.toggle_full_screen()
@@ -318,7 +324,7 @@ class StudyRunnerWindow(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event) -> None:
         # Closing mid-session is a pause: the session resumes at its first unrated trial.
         self._grey_timer.stop()
         if self.session is not None and self.state in ("rating", "grey"):

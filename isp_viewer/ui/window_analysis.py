@@ -33,7 +33,8 @@ class AnalysisControls:
         for pane in self.panes.values():
             pane.set_busy(True)
         self.bridge.submit(lambda: analysis_jobs.analysis_displays(mode, ref_image, images),
-                           self._apply_analysis_displays, lambda err: self.show_error(str(err)), key="analysis displays")
+                           self._apply_analysis_displays, lambda err: self.show_error(str(err)),
+                           key="analysis displays")
 
     def _apply_analysis_displays(self, result: dict) -> None:
         if self.analysis_mode == "image":
@@ -139,8 +140,10 @@ class AnalysisControls:
             norm = " ".join(f"{c:.4f}" for c in v)
             raw_value = ""
             source = self.session.sources.get(item.source_path)
-            if isinstance(source, RawMosaic) and isinstance(item.method, LibRawOptions) and 0 <= iy < source.height and 0 <= ix < source.width:
-                letter = source.cfa[(iy % source.cfa_indices.shape[0]) * source.cfa_indices.shape[0] + ix % source.cfa_indices.shape[0]]
+            if (isinstance(source, RawMosaic) and isinstance(item.method, LibRawOptions)
+                    and 0 <= iy < source.height and 0 <= ix < source.width):
+                period = source.cfa_indices.shape[0]
+                letter = source.cfa[(iy % period) * period + ix % period]
                 raw_value = f"raw {letter} {int(source.mosaic[iy, ix])}"
             scale = 65535 if img.meta.get("bits") == 16 else 255
             value = raw_value or " ".join(str(int(round(c * scale))) for c in v)

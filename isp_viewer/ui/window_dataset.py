@@ -24,8 +24,8 @@ class DatasetMode:
         refs = QFileDialog.getExistingDirectory(self, "Folder of references (matched by file name)")
         if not refs:
             return
-        cfa, ok = QInputDialog.getItem(self, "Inputs", "Inputs are", ["RGB: simulate a GRBG mosaic", "RGB: simulate an RGGB mosaic",
-                                                                      "used as they are (RAW or images)"], 0, False)
+        choices = ["RGB: simulate a GRBG mosaic", "RGB: simulate an RGGB mosaic", "used as they are (RAW or images)"]
+        cfa, ok = QInputDialog.getItem(self, "Inputs", "Inputs are", choices, 0, False)
         if ok:
             self.open_dataset(inputs, refs, cfa.split()[3] if cfa.startswith("RGB") else None)
 
@@ -43,7 +43,8 @@ class DatasetMode:
         return len(pairs)
 
     def _current_recipe(self) -> list[tuple[str, str]]:
-        recipe = [("classical", it.method.algorithm) if isinstance(it.method, ClassicalMethod) else ("network", it.method.model_id)
+        recipe = [("classical", it.method.algorithm) if isinstance(it.method, ClassicalMethod)
+                  else ("network", it.method.model_id)
                   for it in self.session.items.values() if isinstance(it.method, (ClassicalMethod, NetworkMethod))]
         return recipe or self.dataset["recipe"]
 
@@ -92,7 +93,8 @@ class DatasetMode:
         progress = self._progress_bridge()
 
         self.bridge.submit(lambda: evaluate_recipe(ds["pairs"], recipe, conv, simulate_cfa=ds["cfa"],
-                                                   progress=lambda d, n: progress.emit(d, n), cancel=self.dataset_cancel),
+                                                   progress=lambda d, n: progress.emit(d, n),
+                                                   cancel=self.dataset_cancel),
                            self._show_dataset_table, lambda err: self.show_error(f"dataset table: {err}"))
 
     def _progress_bridge(self):
@@ -115,7 +117,9 @@ class DatasetMode:
 
         for m in table.methods:
             psnr, ssim = table.mean(m, "PSNR"), table.mean(m, "SSIM")
-            note = f"mean ± std over {table.count(m, 'PSNR')} images: ±{table.std(m, 'PSNR'):.2f} dB, ±{table.std(m, 'SSIM'):.4f}"
+            note = (f"mean ± std over {table.count(m, 'PSNR')} images: "
+                    f"±{table.std(m, 'PSNR'):.2f} dB, ±{table.std(m, 'SSIM'):.4f}")
             rows.append(MetricRow(-1, m, psnr, ssim, note))
         self.analysis.set_rows(rows, f"dataset of {len(table.images)} images")
-        self.statusBar().showMessage(f"dataset table ready: {len(table.methods)} methods × {len(table.images)} images", 8000)
+        self.statusBar().showMessage(
+            f"dataset table ready: {len(table.methods)} methods × {len(table.images)} images", 8000)

@@ -21,8 +21,8 @@ from isp_viewer.ui.window_panes import MAX_PANES
 # whose native dialog misbehaves).
 DIALOG_OPTIONS = (QFileDialog.Option.DontUseNativeDialog if os.environ.get("ISPV_NATIVE_DIALOGS") == "0"
                   else QFileDialog.Option(0))
-FILE_FILTER = ("Images, RAW and sessions (*.ispv *.dng *.cr2 *.cr3 *.nef *.arw *.raf *.orf *.rw2 *.pef *.srw *.kdc *.gpr *.x3f *.raw "
-               "*.png *.tif *.tiff *.jpg *.jpeg *.bmp);;All files (*)")
+FILE_FILTER = ("Images, RAW and sessions (*.ispv *.dng *.cr2 *.cr3 *.nef *.arw *.raf *.orf *.rw2 *.pef *.srw "
+               "*.kdc *.gpr *.x3f *.raw *.png *.tif *.tiff *.jpg *.jpeg *.bmp);;All files (*)")
 
 
 class FilesAndSessions:
@@ -194,11 +194,11 @@ class FilesAndSessions:
         except IspViewerError as err:
             self.show_error(str(err))
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         self.open_files([p for p in paths if not self.is_checkpoint(p)])   # .ispv: reopens the session
         for path in filter(self.is_checkpoint, paths):

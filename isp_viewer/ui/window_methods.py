@@ -150,8 +150,8 @@ class MethodRunner:
         sx, sy = img.width / ref[0], img.height / ref[1]
         scaled = Region(int(round(region.x * sx)), int(round(region.y * sy)),
                         max(1, int(round(region.w * sx))), max(1, int(round(region.h * sy))))
-        return np.array(scaled.clip_to(img.width, img.height).crop(img.to_display(self.exposure, self.gamma if img.linear else None)),
-                        dtype=np.float32) / 255.0
+        display = img.to_display(self.exposure, self.gamma if img.linear else None)
+        return np.array(scaled.clip_to(img.width, img.height).crop(display), dtype=np.float32) / 255.0
 
     def _refresh_study_methods(self) -> None:
         methods = [(str(i), it.label) for i, it in self.session.items.items() if it.status == "ready"]
@@ -183,7 +183,8 @@ class MethodRunner:
             return same.id
         item = self.session.add_item(options.short_label, source.path, options)
         self.bridge.submit(lambda: methods.render_libraw_image(source.path, options),
-                           lambda img, i=item.id: self._set_ready(i, img, f"{Path(source.path).name} · {options.label}"),
+                           lambda img, i=item.id: self._set_ready(
+                               i, img, f"{Path(source.path).name} · {options.label}"),
                            lambda err, i=item.id: self._failed(i, err))
         return item.id
 

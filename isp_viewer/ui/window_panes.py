@@ -158,7 +158,8 @@ class PaneGrid:
             return None
         return ref.image.width, ref.image.height
 
-    def _rect_for(self, item_id: int, display: np.ndarray, full_size: tuple[int, int] | None = None) -> tuple[float, float]:
+    def _rect_for(self, item_id: int, display: np.ndarray,
+                  full_size: tuple[int, int] | None = None) -> tuple[float, float]:
         """(w, h) on the reference grid for a pane's pixels: the session's geometry (an integer
         scale of the reference covers it; any other shape keeps its own aspect)."""
         geometry = self.session.geometry(item_id)
@@ -244,7 +245,7 @@ class PaneGrid:
             self.session.set_reference(self.current_id)   # chosen: metrics against it are shown
             self.schedule_analysis()
 
-    def _set_display(self, exposure: float | None = None, gamma: float | None | str = "keep") -> None:
+    def _set_display(self, exposure: float | None = None, gamma: float | str | None = "keep") -> None:
         if exposure is not None:
             self.session.set_display(exposure=float(exposure))
         if gamma != "keep":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from isp_viewer.core.methods import NetworkMethod

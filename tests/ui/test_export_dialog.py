@@ -9,14 +9,14 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 
-from isp_viewer.core.errors import InputError  # noqa: E402
-from isp_viewer.export.figure import FigureLayout  # noqa: E402
-from isp_viewer.export.figure_export import StaticImageProvider, export_figure, figure_for  # noqa: E402
-from isp_viewer.ui.export_dialog import ExportDialog, _preview_pixels  # noqa: E402
-from tests.export.conftest import kodak_methods, kodak_session, psnr_caption  # noqa: E402
+from isp_viewer.core.errors import InputError
+from isp_viewer.export.figure import FigureLayout
+from isp_viewer.export.figure_export import StaticImageProvider, export_figure, figure_for
+from isp_viewer.ui.export_dialog import ExportDialog, _preview_pixels
+from tests.export.conftest import kodak_methods, kodak_session, psnr_caption
 
 pytestmark = pytest.mark.gui
 

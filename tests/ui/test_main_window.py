@@ -54,7 +54,7 @@ def test_zoom_fit_one_to_one_and_limits(two_kodak, qtbot):
 
     def fitted() -> bool:
         (x0, x1), (y0, y1) = first.view.viewRange()
-        return x0 <= 0.5 and x1 >= 499.5 or y0 <= 0.5 and y1 >= 499.5
+        return (x0 <= 0.5 and x1 >= 499.5) or (y0 <= 0.5 and y1 >= 499.5)
 
     win.zoom_fit()
     qtbot.waitUntil(fitted, timeout=3000)
@@ -88,7 +88,8 @@ def test_flicker_and_swipe(two_kodak, qtbot):
     win.toggle_swipe()
     assert win.swipe_on and pane.overlay.isVisible()
     pane.swipe_line.setValue(125)
-    qtbot.waitUntil(lambda: pane.overlay.image.shape[1] == 125, timeout=3000)                          # left quarter from the reference
+    # left quarter from the reference
+    qtbot.waitUntil(lambda: pane.overlay.image.shape[1] == 125, timeout=3000)
     assert np.array_equal(pane.overlay.image, ref.display[:, :125])
     win.toggle_swipe()
     assert not pane.overlay.isVisible()
@@ -124,9 +125,9 @@ def test_bad_file_leaves_other_panes_intact(two_kodak, qtbot, data):
 
 
 def test_event_loop_turns_during_slow_decode(window, qtbot, monkeypatch, data):
-    from isp_viewer.ui import methods
-
     import threading
+
+    from isp_viewer.ui import methods
 
     real = methods.open_and_render
     release = threading.Event()

@@ -15,19 +15,19 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI tests need PySide6")
 
-import torch  # noqa: E402
-from PySide6.QtCore import QThread, QTimer, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from PySide6.QtCore import Qt, QThread, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog
+from torch import nn
 
-from isp_viewer.core.errors import ModelError  # noqa: E402
-from isp_viewer.core.image import Image  # noqa: E402
-from isp_viewer.engine import CPU_ONLY, DeviceInfo, Engine  # noqa: E402
-from isp_viewer.io.images import read_image, simulate_mosaic  # noqa: E402
-from isp_viewer.models import registry  # noqa: E402
-from isp_viewer.models.spec import InputKind, ModelSpec, Task  # noqa: E402
-from isp_viewer.engine.run_requests import ModelResult  # noqa: E402
-from isp_viewer.ui.model_panel import ModelPanel  # noqa: E402
+from isp_viewer.core.errors import ModelError
+from isp_viewer.core.image import Image
+from isp_viewer.engine import CPU_ONLY, DeviceInfo, Engine
+from isp_viewer.engine.run_requests import ModelResult
+from isp_viewer.io.images import read_image, simulate_mosaic
+from isp_viewer.models import registry
+from isp_viewer.models.spec import InputKind, ModelSpec, Task
+from isp_viewer.ui.model_panel import ModelPanel
 
 SRGAN_IDS = ("srgan_lornatang_x4", "srgan_leftthomas_x2", "srgan_leftthomas_x4", "srgan_leftthomas_x8")
 

@@ -30,7 +30,7 @@ def test_run_network_and_baselines_on_a_raw(window, qtbot, data):
     timer.stop()
     wait_idle(qtbot, win)
     labels = [i.label for i in win.session.items.values()]
-    assert any("LibRaw VNG" in l for l in labels) and any("LibRaw DHT" in l for l in labels)
+    assert any("LibRaw VNG" in label for label in labels) and any("LibRaw DHT" in label for label in labels)
     net = next(i for i in win.session.items.values() if isinstance(i.method, NetworkMethod))
     assert "demosaicnet (Bayer)" in net.label and "cpu" in net.label and "fp32" in net.label
     assert net.image.shape == (512, 768, 3)
@@ -41,13 +41,14 @@ def test_run_network_and_baselines_on_a_raw(window, qtbot, data):
 
 
 def test_dropped_checkpoint_is_recognised(window, qtbot, data):
-    from PySide6.QtCore import QMimeData, QPointF, QUrl, Qt
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
     path = data.parent / "weights/srgan_leftthomas/netG_epoch_8_100.pth"
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
     wait_idle(qtbot, window)
     assert window.models.weights_choices().get("srgan_leftthomas_x8") == str(path)

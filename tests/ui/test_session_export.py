@@ -49,8 +49,8 @@ def test_gui_figure_equals_cli_figure(raw_comparison, tmp_path, qtbot):
     qtbot.addWidget(dialog)
     gui_png = dialog.save_to(tmp_path / "gui.png")
     cli_png = tmp_path / "cli.png"
-    proc = subprocess.run([sys.executable, "-m", "isp_viewer", "export", str(tmp_path / "cmp.ispv"), "--figure", "figure",
-                           "--out", str(cli_png)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-m", "isp_viewer", "export", str(tmp_path / "cmp.ispv"),
+                           "--figure", "figure", "--out", str(cli_png)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert gui_png.read_bytes() == cli_png.read_bytes()
     from PIL import Image as PILImage

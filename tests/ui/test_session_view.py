@@ -13,7 +13,8 @@ from tests.ui.conftest import wait_idle
 def _ramp(w: int, h: int, shift: float = 0.0) -> Image:
     x = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
     y = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
-    return Image(np.clip(np.broadcast_to(x * 0.7 + y * 0.3 + shift, (h, w, 3)), 0, 1).astype(np.float32), source="/r.png")
+    pixels = np.clip(np.broadcast_to(x * 0.7 + y * 0.3 + shift, (h, w, 3)), 0, 1).astype(np.float32)
+    return Image(pixels, source="/r.png")
 
 
 def _ready(qtbot, win, label, image, is_input=False, method=None, path="/r.png"):

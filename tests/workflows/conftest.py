@@ -15,9 +15,9 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 
 WINDOW_SIZE = (1600, 1000)
 SHOTS_ROOT = Path(os.environ.get("ISPV_SHOTS", "/tmp/ispv-shots"))

@@ -10,11 +10,11 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
-from tests.workflows.conftest import activate, click_image, drag_image, key, shown_pixel  # noqa: E402
-from tests.workflows.h_driver import choose_menu, drop_files, ready_items, visible_dialogs  # noqa: E402
+from tests.workflows.conftest import activate, click_image, drag_image, key, shown_pixel
+from tests.workflows.h_driver import choose_menu, drop_files, ready_items, visible_dialogs
 
 
 def _wait_ready(qtbot, win, n, timeout=120000):
@@ -55,7 +55,8 @@ def test_flicker_and_swipe_change_the_shown_pixels(qtbot, main_window, shots, da
     choose_menu(qtbot, win, "File", "Open demo")
     _wait_ready(qtbot, win, 5, timeout=180000)
     ref_id = win.session.reference_id
-    other = next(i for i, it in win.session.items.items() if i != ref_id and getattr(it.method, "algorithm", "") == "bilinear")
+    other = next(i for i, it in win.session.items.items()
+                 if i != ref_id and getattr(it.method, "algorithm", "") == "bilinear")
     pane = win.panes[other]
     key(win, win, Qt.Key.Key_1)   # 1:1 so the demosaicking differences are visible
     click_image(pane, 300, 200)
