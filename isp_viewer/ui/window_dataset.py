@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.methods import ClassicalMethod, FileMethod, NetworkMethod
+from isp_viewer.export import method_images as methods
 from isp_viewer.matrix import evaluate_recipe
 from isp_viewer.metrics.evaluation import load_pair
-from isp_viewer.ui import methods
 
 
 class DatasetMode:

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
 from isp_viewer.core.methods import DEFAULT_RENDER, FileMethod
+from isp_viewer.export import method_images as methods
 from isp_viewer.io.raw import RAW_SUFFIXES, RawMosaic
-from isp_viewer.ui import methods
 from isp_viewer.ui.window_panes import MAX_PANES
 
 # ISPV_NATIVE_DIALOGS=0 asks for Qt's own file dialogs (what tests type into; also on desktops

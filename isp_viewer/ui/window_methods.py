@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.methods import DEMOSAIC_ALGORITHMS, ClassicalMethod, LibRawOptions, NetworkMethod
 from isp_viewer.core.region import Region
+from isp_viewer.export import method_images as methods
 from isp_viewer.io.raw import RawMosaic
-from isp_viewer.ui import methods
 
 
 class MethodRunner:

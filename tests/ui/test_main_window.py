@@ -127,7 +127,7 @@ def test_bad_file_leaves_other_panes_intact(two_kodak, qtbot, data):
 def test_event_loop_turns_during_slow_decode(window, qtbot, monkeypatch, data):
     import threading
 
-    from isp_viewer.ui import methods
+    from isp_viewer.export import method_images as methods
 
     real = methods.open_and_render
     release = threading.Event()

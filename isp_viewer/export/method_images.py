@@ -1,4 +1,5 @@
-"""Worker-side functions the window runs off the GUI thread (no widgets here)."""
+"""Worker-side functions the window runs off the GUI thread: open, decode and render one method's
+image (Qt-free, so they live below the ui layer)."""
 
 from __future__ import annotations
 
