@@ -11,12 +11,9 @@ listens to `documentChanged(SessionDoc)` to store the edited layout (e.g. for au
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -45,10 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from isp_viewer.core.errors import IspViewerError
-from isp_viewer.core.image import Image
 from isp_viewer.export.figure import FigureLayout
-from isp_viewer.export.figure_export import FORMATS, ImageProvider, export_figure, figure_for
-from isp_viewer.export.render import render_png_image
+from isp_viewer.export.figure_export import FORMATS, ImageProvider, export_figure
+from isp_viewer.export.figure_preview import CachingProvider, preview_pixels, result_or_error
 from isp_viewer.export.session_file import SessionDoc
 
 PREVIEW_SIZE = QSize(720, 420)
@@ -59,39 +55,6 @@ INSET_PLACES = (("beside", "bottom-right", "Beside the image"), ("below", "botto
                 ("overlay", "bottom-right", "Overlay, bottom right"))
 FORMAT_FILTERS = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "pdf": "PDF document (*.pdf)",
                   "pptx": "PowerPoint deck (*.pptx)"}
-
-
-class _CachingProvider:
-    """Asks the owner's provider once per method; the preview worker and Save share the answers."""
-
-    def __init__(self, provider: ImageProvider) -> None:
-        self._provider = provider
-        self._lock = threading.Lock()
-        self._images: dict[str, Image] = {}
-        self._captions: dict[tuple, str | None] = {}
-
-    def image(self, method_id: str) -> Image:
-        with self._lock:
-            if method_id not in self._images:
-                self._images[method_id] = self._provider.image(method_id)
-            return self._images[method_id]
-
-    def caption(self, method_id: str, metrics: str, convention: Mapping[str, Any]) -> str | None:
-        key = (method_id, metrics, tuple(sorted((k, repr(v)) for k, v in convention.items())))
-        with self._lock:
-            if key not in self._captions:
-                self._captions[key] = self._provider.caption(method_id, metrics, convention)
-            return self._captions[key]
-
-
-def _preview_pixels(doc: SessionDoc, layout: FigureLayout, provider: ImageProvider,
-                    max_w: int, max_h: int) -> np.ndarray:
-    """The figure's PNG rendering shrunk to fit max_w x max_h (runs in the worker)."""
-    from PIL import Image as PILImage
-
-    img = render_png_image(figure_for(doc, layout, provider))
-    img.thumbnail((max_w, max_h), PILImage.Resampling.LANCZOS)
-    return np.ascontiguousarray(np.asarray(img))
 
 
 def _qimage(pixels: np.ndarray) -> QImage:
@@ -112,7 +75,7 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export figure")
         self._doc = doc
-        self._provider = _CachingProvider(image_provider)
+        self._provider = CachingProvider(image_provider)
         self._base_layout = doc.figures.get(figure_name, FigureLayout())
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="figure-preview")
         self._generation = 0
@@ -337,7 +300,7 @@ class ExportDialog(QDialog):
         size = self.preview.size()
         max_w, max_h = max(size.width(), PREVIEW_SIZE.width()), max(size.height(), PREVIEW_SIZE.height())
         doc, layout = self._doc, self.figure_layout()
-        future = self._executor.submit(_preview_pixels, doc, layout, self._provider, max_w, max_h)
+        future = self._executor.submit(preview_pixels, doc, layout, self._provider, max_w, max_h)
         future.add_done_callback(lambda f, g=generation: self._deliver(g, f))
         return generation
 
@@ -346,7 +309,7 @@ class ExportDialog(QDialog):
         if future.cancelled():
             return
         with contextlib.suppress(RuntimeError):  # the dialog was destroyed while rendering
-            self._previewDone.emit(generation, _result_or_error(future))
+            self._previewDone.emit(generation, result_or_error(future))
 
     def _show_preview(self, generation: int, result: object) -> None:
         if generation != self._generation:
@@ -403,10 +366,3 @@ class ExportDialog(QDialog):
         self._executor.shutdown(wait=False, cancel_futures=True)
         super().done(result)
 
-
-def _result_or_error(future: Future) -> object:
-    """The worker's pixels, or the error's one-line message."""
-    try:
-        return future.result()
-    except Exception as err:  # noqa: BLE001 - any failure becomes a message in the preview
-        return f"{type(err).__name__}: {err}" if not isinstance(err, IspViewerError) else str(err)

@@ -12,21 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -37,10 +30,11 @@ from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.region import Region
 from isp_viewer.study.analysis import StudyAnalysis, analyse
 from isp_viewer.study.crops import CROP_TAGS, Crop
-from isp_viewer.study.design import ImageProvider, Method, Protocol, ReferenceMode, StudyDesign
+from isp_viewer.study.design import ImageProvider, Method, Protocol, StudyDesign
 from isp_viewer.study.exports import write_analysis_csv, write_pwcmp_matrix, write_ratings_csv, write_sureal_dataset
 from isp_viewer.study.package import load_study, save_study
 from isp_viewer.study.store import StudyStore
+from isp_viewer.ui.study_design_form import StudyDesignForm
 from isp_viewer.ui.study_results import StudyResultsView
 from isp_viewer.ui.study_runner import StudyRunnerWindow
 
@@ -59,7 +53,6 @@ class StudyPanel(QWidget):
         super().__init__(parent)
         self.store = store
         self.image_provider = image_provider
-        self.methods = [Method(str(i), str(label)) for i, label in methods]
         self.runner: StudyRunnerWindow | None = None
         self.last_analysis: StudyAnalysis | None = None
         self._excluded_crops: set[str] = set()
@@ -68,7 +61,7 @@ class StudyPanel(QWidget):
 
         root = QVBoxLayout(self)
         root.addWidget(self._build_crops())
-        root.addWidget(self._build_design())
+        root.addWidget(self._build_design(methods))
         root.addLayout(self._build_actions())
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -167,106 +160,33 @@ class StudyPanel(QWidget):
             self.refresh_crops()
 
     # ------------------------------------------------------------------------ design
-    def _build_design(self) -> QGroupBox:
-        box = QGroupBox("Study design")
-        h = QVBoxLayout(box)   # list above the form: the dock is narrow
-        self.method_list = QListWidget()
-        for m in self.methods:
-            item = QListWidgetItem(m.label)
-            item.setData(Qt.ItemDataRole.UserRole, m.id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
-            self.method_list.addItem(item)
-        self.method_list.setMaximumHeight(130)
-        h.addWidget(QLabel("Methods to rate (from the open panes)"))
-        h.addWidget(self.method_list)
-        form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.name_edit = QLineEdit("Study")
-        self.protocol_combo = QComboBox()
-        for p, text in ((Protocol.ACR, "ACR, 1 Bad – 5 Excellent"), (Protocol.DCR, "DCR vs reference"),
-                        (Protocol.PAIRWISE, "Pairwise 2AFC")):
-            self.protocol_combo.addItem(text, p.value)
-        self.protocol_combo.currentIndexChanged.connect(self._on_protocol_changed)
-        self.reference_combo = QComboBox()
-        self.reference_combo.addItem("(none)", None)
-        for m in self.methods:
-            self.reference_combo.addItem(m.label, m.id)
-        self.reference_shown = QCheckBox("Show the reference")
-        self.reference_shown.setToolTip("Shown beside each test image; otherwise hidden among the rated images")
-        self.repetitions = QSpinBox()
-        self.repetitions.setRange(1, 20)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2_000_000_000)
-        self.zoom = QSpinBox()
-        self.zoom.setRange(1, 16)
-        self.zoom.setValue(2)
-        self.zoom.setSuffix("×")
-        self.zoom.setToolTip("integer nearest-neighbour zoom of the crops")
-        self.grey = QDoubleSpinBox()
-        self.grey.setRange(0.0, 10.0)
-        self.grey.setSingleStep(0.25)
-        self.grey.setValue(1.0)
-        self.grey.setSuffix(" s")
-        for label, w in (("Name", self.name_edit), ("Protocol", self.protocol_combo),
-                         ("Reference", self.reference_combo), ("", self.reference_shown),
-                         ("Repetitions", self.repetitions), ("Seed", self.seed),
-                         ("Zoom", self.zoom), ("Grey gap", self.grey)):
-            form.addRow(label, w)
-        h.addLayout(form)
-        return box
+    def _build_design(self, methods: Sequence[tuple[str, str]]) -> StudyDesignForm:
+        self.design_form = form = StudyDesignForm(methods)
+        # The form's controls stay reachable as the panel's own (the owner and tests set them).
+        self.method_list, self.name_edit, self.protocol_combo = form.method_list, form.name_edit, form.protocol_combo
+        self.reference_combo, self.reference_shown = form.reference_combo, form.reference_shown
+        self.repetitions, self.seed, self.zoom, self.grey = form.repetitions, form.seed, form.zoom, form.grey
+        return form
 
-    def _on_protocol_changed(self) -> None:
-        if Protocol(self.protocol_combo.currentData()) is Protocol.DCR:
-            self.reference_shown.setChecked(True)
-            if self.reference_combo.currentData() is None and self.reference_combo.count() > 1:
-                self.reference_combo.setCurrentIndex(1)
+    @property
+    def methods(self) -> list[Method]:
+        """The methods on offer (from the owner's panes)."""
+        return self.design_form.methods
 
     def set_protocol(self, protocol: Protocol) -> None:
-        self.protocol_combo.setCurrentIndex(self.protocol_combo.findData(Protocol(protocol).value))
+        self.design_form.set_protocol(protocol)
 
     def set_methods(self, methods: Sequence[tuple[str, str]]) -> None:
         """Replace the methods on offer (the owner's panes changed); keeps the check marks it can."""
-        checked = {self.method_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.method_list.count())
-                   if self.method_list.item(i).checkState() == Qt.CheckState.Checked}
-        known = {m.id for m in self.methods}
-        self.methods = [Method(str(i), str(label)) for i, label in methods]
-        self.method_list.clear()
-        current_ref = self.reference_combo.currentData()
-        self.reference_combo.clear()
-        self.reference_combo.addItem("(none)", None)
-        for m in self.methods:
-            item = QListWidgetItem(m.label)
-            item.setData(Qt.ItemDataRole.UserRole, m.id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            shown = m.id in checked or m.id not in known
-            item.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
-            self.method_list.addItem(item)
-            self.reference_combo.addItem(m.label, m.id)
-        index = self.reference_combo.findData(current_ref)
-        self.reference_combo.setCurrentIndex(max(index, 0))
+        self.design_form.set_methods(methods)
 
     def set_checked_methods(self, method_ids: Sequence[str]) -> None:
-        for i in range(self.method_list.count()):
-            item = self.method_list.item(i)
-            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in method_ids
-                               else Qt.CheckState.Unchecked)
+        self.design_form.set_checked_methods(method_ids)
 
     def design_from_controls(self) -> StudyDesign:
         """The design the controls describe (raises InputError with a user-facing message)."""
-        chosen = {self.method_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.method_list.count())
-                  if self.method_list.item(i).checkState() == Qt.CheckState.Checked}
-        ref_id = self.reference_combo.currentData()
-        reference = next((m for m in self.methods if m.id == ref_id), None)
-        mode = ReferenceMode.NONE if reference is None else (
-            ReferenceMode.SHOWN if self.reference_shown.isChecked() else ReferenceMode.HIDDEN)
-        methods = tuple(m for m in self.methods if m.id in chosen and not (
-            mode is ReferenceMode.HIDDEN and reference is not None and m.id == reference.id))
-        crops = tuple(c for c in self.store.crops() if c.id not in self._excluded_crops)
-        return StudyDesign(crops, methods, Protocol(self.protocol_combo.currentData()), reference, mode,
-                           self.repetitions.value(), self.seed.value(), self.zoom.value(), self.grey.value(),
-                           name=self.name_edit.text().strip() or "Study")
+        crops = [c for c in self.store.crops() if c.id not in self._excluded_crops]
+        return self.design_form.design(crops)
 
     # ------------------------------------------------------------------------ studies
     def refresh_studies(self) -> None:

@@ -15,7 +15,8 @@ from PySide6.QtGui import QImage
 from isp_viewer.core.errors import InputError
 from isp_viewer.export.figure import FigureLayout
 from isp_viewer.export.figure_export import StaticImageProvider, export_figure, figure_for
-from isp_viewer.ui.export_dialog import ExportDialog, _preview_pixels
+from isp_viewer.export.figure_preview import preview_pixels
+from isp_viewer.ui.export_dialog import ExportDialog
 from tests.export.conftest import kodak_methods, kodak_session, psnr_caption
 
 pytestmark = pytest.mark.gui
@@ -84,7 +85,7 @@ def test_preview_is_the_png_renderer_output_made_off_thread(qtbot, dialog, provi
     assert blocker.args == [dialog._generation] and dialog._shown_generation == dialog._generation
     shown = qimage_pixels(dialog.preview_pixmap().toImage())
     size = dialog.preview.size()
-    expected = _preview_pixels(dialog._doc, dialog.figure_layout(), provider,
+    expected = preview_pixels(dialog._doc, dialog.figure_layout(), provider,
                                max(size.width(), 720), max(size.height(), 420))
     assert shown.shape == expected.shape and np.array_equal(shown, expected)
     fig = figure_for(dialog._doc, dialog.figure_layout(), provider)
