@@ -8,11 +8,11 @@ from PySide6.QtWidgets import QFileDialog
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.methods import ClassicalMethod, FileMethod, NetworkMethod
 from isp_viewer.export import method_images as methods
-from isp_viewer.matrix import evaluate_recipe
 from isp_viewer.metrics.evaluation import load_pair
+from isp_viewer.ui.window_matrix import MatrixMode
 
 
-class DatasetMode:
+class DatasetMode(MatrixMode):
     """Part of MainWindow (ui.main_window), which holds the state these methods share."""
 
     def open_dataset_dialog(self) -> None:
@@ -38,7 +38,9 @@ class DatasetMode:
         except IspViewerError as err:
             self.show_error(str(err))
             return 0
-        self.dataset = {"pairs": pairs, "index": 0, "cfa": simulate_cfa, "recipe": list(methods.DEFAULT_DATASET_RECIPE)}
+        self.dataset = {"pairs": pairs, "index": 0, "cfa": simulate_cfa, "inputs": str(inputs_dir),
+                        "recipe": list(methods.DEFAULT_DATASET_RECIPE)}
+        self.reset_matrix()
         self.show_dataset_item(0)
         return len(pairs)
 
@@ -49,7 +51,7 @@ class DatasetMode:
         return recipe or self.dataset["recipe"]
 
     def show_dataset_item(self, index: int) -> None:
-        """Replace the panes with pair `index`: its reference plus the same methods as now."""
+        """Replace the panes with pair `index` (go to image i): its reference plus the same methods as now."""
         ds = self.dataset
         ds["recipe"] = self._current_recipe() if self.session.items else ds["recipe"]
         ds["index"] = index % len(ds["pairs"])
@@ -81,34 +83,8 @@ class DatasetMode:
             self.show_dataset_item(self.dataset["index"] + step)
 
     def compute_dataset_table(self) -> None:
-        """The metrics table over every pair, in the background, with progress in the status bar."""
-        import threading
-
-        if not getattr(self, "dataset", None):
-            self.show_error("Open a dataset first (File › Open dataset)")
-            return
-        ds, conv = self.dataset, self.analysis.current_convention()
-        recipe = self._current_recipe()
-        self.dataset_cancel = threading.Event()
-        progress = self._progress_bridge()
-
-        self.bridge.submit(lambda: evaluate_recipe(ds["pairs"], recipe, conv, simulate_cfa=ds["cfa"],
-                                                   progress=lambda d, n: progress.emit(d, n),
-                                                   cancel=self.dataset_cancel),
-                           self._show_dataset_table, lambda err: self.show_error(f"dataset table: {err}"))
-
-    def _progress_bridge(self):
-        from PySide6.QtCore import QObject, Signal
-
-        class Progress(QObject):
-            moved = Signal(int, int)
-
-            def emit(self, done: int, total: int) -> None:
-                self.moved.emit(done, total)
-
-        bridge = Progress(self)
-        bridge.moved.connect(lambda d, n: self.statusBar().showMessage(f"dataset table: {d} / {n} images", 4000))
-        return bridge
+        """The matrix over every pair (ui.window_matrix), shown as the table and the metrics rows."""
+        self.compute_matrix()
 
     def _show_dataset_table(self, table) -> None:
         self.dataset_result = table
