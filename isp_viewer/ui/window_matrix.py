@@ -21,11 +21,12 @@ WORST_REGIONS = {"error": "absolute", "window": 64, "k": 4}
 
 
 def matrix_store_path(inputs_dir: str | Path) -> Path:
-    """The dataset's store: inside its inputs folder, else beside the user cache's matrix folder."""
+    """The dataset's store: inside its inputs folder, else in the user cache's matrix folder
+    (a subfolder, which the engine's result cache never clears)."""
     from isp_viewer.engine.cache import default_cache_dir
     from isp_viewer.matrix.command import default_store
 
-    return default_store(inputs_dir, default_cache_dir().parent / "matrix" / "table")
+    return default_store(inputs_dir, default_cache_dir() / "matrix" / "table")
 
 
 class _Progress(QObject):
@@ -109,9 +110,11 @@ class MatrixMode:
 
     def _show_matrix(self, result: dict) -> None:
         self.matrix_cancel = None
+        self.matrix_view.set_running(False)
+        if [i.stem for i in result["spec"].items] != [stem for stem, _i, _r in self.dataset["pairs"]]:
+            return   # another data set was opened while this one ran: its cells stay in its store
         self.matrix_result = result
         spec, summary, view = result["spec"], result["summary"], self.matrix_view
-        view.set_running(False)
         view.set_cells(result["rows"], [i.stem for i in spec.items], [m.label for m in spec.methods], spec.metrics)
         if summary is None:
             view.status.setText(f"cancelled: {len(result['rows'])} cells stored; compute again to finish")

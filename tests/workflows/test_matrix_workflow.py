@@ -130,3 +130,22 @@ def test_matrix_compute_cancel_resume_sort_open_cell_and_keep(qtbot, main_window
     QTest.mouseClick(view.keep_button, LEFT)
     assert win.session.kept_rois == worst
     shots(win, "worst_regions_kept")
+
+
+def test_read_only_dataset_keeps_its_matrix_in_the_user_cache(qtbot, main_window, kodak_set, monkeypatch, tmp_path):
+    win, (ins, refs) = main_window, kodak_set
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ISPV_CACHE_DIR", str(cache))
+    monkeypatch.setattr(window_dataset.methods, "DEFAULT_DATASET_RECIPE", (("classical", "bilinear"),))
+    ins.chmod(0o555)
+    try:
+        open_dataset_from_the_menu(win, monkeypatch, ins, refs)
+        wait_idle(qtbot, win, timeout=120000)
+        QTest.mouseClick(win.matrix_view.compute_button, LEFT)
+        result = wait_for_run(qtbot, win)
+    finally:
+        ins.chmod(0o755)
+    store = cache / "matrix" / "in.isp-viewer-matrix.db"
+    assert result["store"] == str(store) and store.is_file()
+    assert not (ins / ".isp-viewer-matrix.db").exists()
+    assert len(result["summary"].computed) == 3 and win.matrix_view.table.rowCount() == 3
