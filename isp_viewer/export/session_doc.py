@@ -7,6 +7,7 @@ open again, in order, with a warning per input that changed since it was saved.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,16 +27,29 @@ from isp_viewer.export.session_file import (
 )
 from isp_viewer.io.raw import RawMosaic
 
+LR_KEY_MARK = "#bicubic-x"   # session.sources key of a low-resolution copy: <ground truth path>#bicubic-x<s>
 
-def build_doc(session: Session, base_dir: Path, convention: dict, figure: FigureLayout | None = None) -> SessionDoc:
-    """Inputs (with sha256), reference, one method per open pane, ROIs, display, viewport, convention."""
+
+def lr_key(ground_truth_path: str, scale: int) -> str:
+    return f"{ground_truth_path}{LR_KEY_MARK}{scale}"
+
+
+def build_doc(session: Session, base_dir: Path, convention: dict, figure: FigureLayout | None = None,
+              figures: Mapping[str, FigureLayout] | None = None) -> SessionDoc:
+    """Inputs (with sha256), reference, one method per open pane, ROIs, display, viewport, convention.
+    figures: layouts edited in the export dialog (by name), kept over the default one."""
     inputs, input_ids = [], {}
+    # A simulated low-resolution copy is no file: its ground truth's input says how to make it again.
+    lr_keys = [key.rsplit(LR_KEY_MARK, 1) for key in session.sources if LR_KEY_MARK in key]
+    lr_scales = {gt: int(scale) for gt, scale in lr_keys if scale.isdigit()}
     for path, source in session.sources.items():
+        if LR_KEY_MARK in path:
+            continue
         simulated = isinstance(source, RawMosaic) and source.meta.get("raw_type") == "simulated"
         real_path = source.meta.get("simulated_from", path) if simulated else path
         kind = "raw" if isinstance(source, RawMosaic) and not simulated else "image"
         ref = make_input_ref(f"in{len(inputs) + 1}", real_path, base_dir, kind,
-                             source.cfa if simulated else None)
+                             source.cfa if simulated else None, lr_scales.get(path))
         inputs.append(ref)
         input_ids[path] = ref.id
     methods, reference = [], ""
@@ -58,7 +72,7 @@ def build_doc(session: Session, base_dir: Path, convention: dict, figure: Figure
     display = DisplaySettings(exposure=disp.exposure, gamma=disp.gamma, view_mode=disp.mode,
                               viewport=None if vp.zoom is None else (vp.cx, vp.cy, vp.zoom), active_roi=active)
     # Captions (PSNR/SSIM) need a ground-truth reference input; a real RAW has none.
-    figures = {"figure": figure or FigureLayout(show_captions=bool(reference))}
+    figures = {"figure": figure or FigureLayout(show_captions=bool(reference)), **(figures or {})}
     return SessionDoc(inputs=tuple(inputs), reference=reference, methods=tuple(methods), rois=roi_refs,
                       display=display, metric_convention=convention,
                       figures=figures)
@@ -116,6 +130,12 @@ class PaneToOpen:
     reference: bool
     is_input: bool
     simulate_cfa: str | None = None
+    simulate_lr: int | None = None
+
+    @property
+    def source_key(self) -> str:
+        """The session.sources key the pane's methods run on (the low-resolution copy for SR)."""
+        return lr_key(str(self.path), self.simulate_lr) if self.simulate_lr else str(self.path)
 
 
 def restore_plan(doc: SessionDoc, base_dir: Path) -> tuple[list[PaneToOpen], list[str]]:
@@ -129,15 +149,17 @@ def restore_plan(doc: SessionDoc, base_dir: Path) -> tuple[list[PaneToOpen], lis
         if isinstance(opts, FileMethod):
             ref = by_input[opts.input_id]
             panes.append(PaneToOpen(resolve_path(ref.path, base_dir), opts, m.label, doc.reference == ref.id, True,
-                                    ref.simulate_cfa))
+                                    ref.simulate_cfa, ref.simulate_lr))
             continue
-        raw_inputs = [i for i in doc.inputs if i.kind == "raw"] or list(doc.inputs)
+        # the input the methods run on, as the export provider picks it
+        raw_inputs = [i for i in doc.inputs if i.kind == "raw" or i.simulate_cfa or i.simulate_lr] or list(doc.inputs)
         if not raw_inputs:
             continue
         ref = raw_inputs[0]
         opened = isinstance(opts, LibRawOptions) and ref.id not in first_method_of_input and ref.kind == "raw"
         first_method_of_input.setdefault(ref.id, True)
-        panes.append(PaneToOpen(resolve_path(ref.path, base_dir), opts, m.label, False, opened, ref.simulate_cfa))
+        panes.append(PaneToOpen(resolve_path(ref.path, base_dir), opts, m.label, False, opened, ref.simulate_cfa,
+                                ref.simulate_lr))
     panes.sort(key=lambda p: not p.is_input)   # inputs first: the reference exists before the methods
     return panes, warnings
 

@@ -4,12 +4,16 @@ through the window's own actions, so a reopened pane is made exactly as a new on
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.methods import ClassicalMethod, LibRawOptions, NetworkMethod
 from isp_viewer.export.session_doc import PaneToOpen, active_roi, restore_plan
 from isp_viewer.export.session_file import SESSION_SUFFIX, load, resolve_path
+from isp_viewer.io.images import simulate_mosaic
+from isp_viewer.ui.sr_tools import simulate_item
+from isp_viewer.ui.window_files import ground_truth_label
 
 
 def is_session(path: str | Path) -> bool:
@@ -40,7 +44,12 @@ def open_session(window, path: str | Path) -> bool:
     methods = [p for p in plan if not p.is_input]
     pending: dict[str, list[PaneToOpen]] = {}
     for pane in methods:
-        pending.setdefault(str(pane.path), []).append(pane)
+        pending.setdefault(pane.source_key, []).append(pane)
+    # inputs the methods do not take as they are: an RGB ground truth mosaicked (the demo) or
+    # shrunk (SR); their methods wait for the simulated input
+    to_simulate = {str(p.path): p for p in inputs if p.simulate_cfa or p.simulate_lr}
+    simulating: set[str] = set()
+    window.figure_layouts = dict(doc.figures)   # the layouts edited in the export dialog stay
     reference_ids: list[int] = []
     for pane in inputs:
         item_id = window.open_input(str(pane.path), pane.method, pane.label if not pane.reference else None)
@@ -50,11 +59,45 @@ def open_session(window, path: str | Path) -> bool:
         session.set_reference(reference_ids[0])
     state = {"view_done": False}
 
-    def on_changed(item) -> None:
-        source = session.sources.get(item.source_path)
-        waiting = pending.pop(item.source_path, None) if source is not None and item.status == "ready" else None
-        for pane in waiting or []:
+    def add_waiting(key: str) -> None:
+        source = session.sources.get(key)
+        if source is None or key in simulating:
+            return
+        for pane in pending.pop(key, []):
             _add_method(window, source, pane, path.parent)
+
+    def mosaic_ready(item_id: int, pane: PaneToOpen, mosaic) -> None:
+        key = str(pane.path)
+        simulating.discard(key)
+        session.sources[key] = mosaic
+        window._set_models_source(mosaic)
+        if pane.reference and getattr(pane.method, "ground_truth", False):
+            session.update_item(item_id, label=ground_truth_label(key))
+        add_waiting(key)
+        stop_when_done()
+
+    def stop_when_done() -> None:
+        if pending or to_simulate or simulating or not state["view_done"]:
+            return
+        if any(i.status == "loading" for i in session.items.values()):
+            return
+        with contextlib.suppress(ValueError):   # already disconnected
+            session.item_changed.disconnect(on_changed)
+        # once more with every pane in place: each new pane resized the others' views
+        apply_viewport()
+
+    def on_changed(item) -> None:
+        simulate = to_simulate.pop(item.source_path, None) if item.is_input and item.status == "ready" else None
+        if simulate is not None and simulate.simulate_lr:
+            simulate_item(window, item.id, simulate.simulate_lr)
+        elif simulate is not None:
+            simulating.add(item.source_path)
+            image = item.image
+            window.bridge.submit(lambda: simulate_mosaic(image, simulate.simulate_cfa),
+                                 lambda mosaic, i=item.id, p=simulate: mosaic_ready(i, p, mosaic),
+                                 lambda err: window.show_error(str(err)))
+        elif item.status == "ready":
+            add_waiting(item.source_path)
         ref = session.reference
         if not state["view_done"] and ref is not None and ref.image is not None:
             state["view_done"] = True
@@ -63,20 +106,22 @@ def open_session(window, path: str | Path) -> bool:
                 session.set_roi(roi)
             if doc.display.view_mode != "image":
                 window.analysis.set_mode(doc.display.view_mode)
-            if doc.display.viewport is not None:
-                cx, cy, zoom = doc.display.viewport
-                window.fit_mode = False
-                session.set_viewport(cx, cy, zoom)
-                window._apply_viewport(session.viewport)
-        if not pending and state["view_done"]:
-            session.item_changed.disconnect(on_changed)
+            apply_viewport()
+        stop_when_done()
+
+    def apply_viewport() -> None:
+        if doc.display.viewport is not None:
+            cx, cy, zoom = doc.display.viewport
+            window.fit_mode = False
+            session.set_viewport(cx, cy, zoom)
+            window._apply_viewport(session.viewport)
 
     session.item_changed.connect(on_changed)
     window.session_path = path
     window.setWindowTitle(f"ISP Viewer — {path.name}")
-    if warnings:
-        window.show_error(f"{path.name}: " + "; ".join(warnings))
     window.statusBar().showMessage(f"opened session {path.name}: {len(plan)} panes", 8000)
+    if warnings:   # after the "opened" line, so the status bar keeps the warning
+        window.show_error(f"{path.name}: " + "; ".join(warnings))
     return True
 
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushBu
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.image import Image
 from isp_viewer.core.methods import FileMethod, SimulatedLowRes
+from isp_viewer.export.session_doc import lr_key
 from isp_viewer.io.resize import SR_SCALES, describe, simulate_low_resolution
 
 
@@ -76,6 +77,12 @@ def simulate(window, scale: int) -> int | None:
     if source is not None and not isinstance(source, Image):
         window.show_error("Simulated low resolution starts from an RGB ground truth, not from a RAW mosaic")
         return None
+    return simulate_item(window, item.id, scale)
+
+
+def simulate_item(window, item_id: int, scale: int) -> int:
+    """Make the ×1/scale input of ground-truth pane `item_id` in a worker (also a reopened session's)."""
+    item = window.session.items[item_id]
     image = item.image
     window.statusBar().showMessage(f"making the ×1/{scale} input: {describe(scale)}", 8000)
     window.bridge.submit(lambda: simulate_low_resolution(image, scale),
@@ -90,7 +97,7 @@ def _ready(window, gt_id: int, scale: int, hr: Image, lr: Image) -> None:
     if gt is None:
         return   # closed meanwhile
     name = Path(gt.source_path or gt.label).name
-    key = f"{gt.source_path or name}#bicubic-x{scale}"
+    key = lr_key(gt.source_path or name, scale)
     session.sources[key] = lr
     session.update_item(gt_id, image=hr, label=f"{name} (ground truth)", method=FileMethod(ground_truth=True))
     session.set_reference(gt_id)

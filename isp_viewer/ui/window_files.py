@@ -25,6 +25,11 @@ FILE_FILTER = ("Images, RAW and sessions (*.ispv *.dng *.cr2 *.cr3 *.nef *.arw *
                "*.kdc *.gpr *.x3f *.raw *.png *.tif *.tiff *.jpg *.jpeg *.bmp);;All files (*)")
 
 
+def ground_truth_label(path: str) -> str:
+    """The title of a ground truth the other panes are made from (the demo's, a reopened one's)."""
+    return f"Reference: {Path(path).name} (ground truth)"
+
+
 class FilesAndSessions:
     """Part of MainWindow (ui.main_window), which holds the state these methods share."""
 
@@ -89,7 +94,7 @@ class FilesAndSessions:
             pane.set_display(display, (reference.width, reference.height))   # the ground truth's pixels first
         self.session.sources[mosaic.path] = mosaic
         self._set_models_source(mosaic)
-        self._set_ready(ref_id, reference, f"Reference: {Path(reference.source).name} (ground truth)")
+        self._set_ready(ref_id, reference, ground_truth_label(reference.source))
         self.session.set_reference(ref_id)
         # The baselines and the network start after that paint: their imports (colour, torch) take
         # seconds of the workers' time and would hold up the ground truth's first frame.
@@ -142,7 +147,13 @@ class FilesAndSessions:
         conv = self.analysis.current_convention()
         convention = {"channel": conv.channel, "data_range": conv.data_range, "crop_border": conv.crop_border,
                       "quantize": conv.quantize_uint8, "name": conv.name}
-        return build_doc(self.session, Path(base_dir), convention)
+        return build_doc(self.session, Path(base_dir), convention, figures=getattr(self, "figure_layouts", None))
+
+    def keep_figure_layouts(self, doc) -> None:
+        """The export dialog's edited layouts go into the session (and its autosave), so
+        `isp-viewer export SESSION` redoes the figure the dialog shows."""
+        self.figure_layouts = {**getattr(self, "figure_layouts", {}), **doc.figures}
+        self._autosave()
 
     def save_session(self, path: str | Path) -> Path:
         """Save now, and from then on autosave (debounced) to <path>.autosave on every change."""
@@ -166,7 +177,8 @@ class FilesAndSessions:
                 self.statusBar().showMessage(f"autosave failed: {err}", 8000)
 
     def save_session_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save session", "comparison.ispv", "ISP Viewer session (*.ispv)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", "comparison.ispv", "ISP Viewer session (*.ispv)",
+                                              options=DIALOG_OPTIONS)
         if path:
             try:
                 self.save_session(path)
@@ -182,11 +194,14 @@ class FilesAndSessions:
 
         path = self.save_session(session_path)
         doc = load(path)
-        return ExportDialog(doc, SessionImageProvider(doc, path.parent), "figure", self)
+        dialog = ExportDialog(doc, SessionImageProvider(doc, path.parent), "figure", self)
+        dialog.documentChanged.connect(self.keep_figure_layouts)           # on each export
+        dialog.finished.connect(lambda _r: self.keep_figure_layouts(dialog.document()))   # edited, then closed
+        return dialog
 
     def export_figure_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the session the figure is made from", "comparison.ispv",
-                                              "ISP Viewer session (*.ispv)")
+                                              "ISP Viewer session (*.ispv)", options=DIALOG_OPTIONS)
         if not path:
             return
         try:
