@@ -47,6 +47,7 @@ def open_session(window, path: str | Path) -> bool:
         pending.setdefault(pane.source_key, []).append(pane)
     # inputs the methods do not take as they are: an RGB ground truth mosaicked (the demo) or
     # shrunk (SR); their methods wait for the simulated input
+    warning_line = f"{path.name}: " + "; ".join(warnings)
     to_simulate = {str(p.path): p for p in inputs if p.simulate_cfa or p.simulate_lr}
     simulating: set[str] = set()
     window.figure_layouts = dict(doc.figures)   # the layouts edited in the export dialog stay
@@ -85,6 +86,8 @@ def open_session(window, path: str | Path) -> bool:
             session.item_changed.disconnect(on_changed)
         # once more with every pane in place: each new pane resized the others' views
         apply_viewport()
+        if warnings:   # the panes' own messages came since: the warning is the last word
+            window.statusBar().showMessage(warning_line, 15000)
 
     def on_changed(item) -> None:
         simulate = to_simulate.pop(item.source_path, None) if item.is_input and item.status == "ready" else None
@@ -121,7 +124,7 @@ def open_session(window, path: str | Path) -> bool:
     window.setWindowTitle(f"ISP Viewer — {path.name}")
     window.statusBar().showMessage(f"opened session {path.name}: {len(plan)} panes", 8000)
     if warnings:   # after the "opened" line, so the status bar keeps the warning
-        window.show_error(f"{path.name}: " + "; ".join(warnings))
+        window.show_error(warning_line)
     return True
 
 

@@ -126,6 +126,8 @@ def test_export_dialog_layout_is_saved_and_redone_by_the_cli(qtbot, win, shots, 
     assert dialog.show_labels.isChecked()
     check_box(dialog.show_labels)                     # the edit: no method labels
     qtbot.waitUntil(lambda: not dialog.show_labels.isChecked(), timeout=3000)
+    qtbot.waitUntil(lambda: dialog.preview.pixmap() is not None and not dialog.preview.pixmap().isNull(),
+                    timeout=60000)
     shots(dialog, "export_dialog_labels_off")
     dialog_png = tmp_path / "dialog.png"
     seen = type_path_and_enter(dialog_png)
@@ -202,7 +204,9 @@ def test_simulated_low_resolution_session_reopens_with_its_sr_pane_and_warns_of_
     # a network pane by its model and weights (the Run dock and the Methods path word the device differently)
     assert [p.split(" · ")[:2] for p in panes] == [p.split(" · ")[:2] for p in labels], (panes, labels)
     assert any("bicubic ×1/4" in p for p in panes) and any("SRGAN" in p for p in panes)
-    assert f"EXPOSURE {exposure}" in out.stdout and f"VIEWPORT {zoom}" in out.stdout, out.stdout
+    shown = dict(line.split(" ", 1) for line in out.stdout.splitlines() if line.startswith(("EXPOSURE", "VIEWPORT")))
+    assert float(shown["EXPOSURE"]) == exposure, out.stdout
+    assert abs(float(shown["VIEWPORT"]) - zoom) < 1e-9 * zoom, out.stdout   # through the views' float range
 
     # the input changes after saving: reopening says so in one line
     from PIL import Image as PILImage
@@ -218,6 +222,7 @@ def test_simulated_low_resolution_session_reopens_with_its_sr_pane_and_warns_of_
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
     assert len(boxes) == 1 and boxes[0].text() == message
     wait_panes(qtbot, win, 3)
+    qtbot.waitUntil(lambda: win.statusBar().currentMessage() == message, timeout=10000)   # still the last word
     shots(win, "reopened_with_changed_input_warning")
 
 
@@ -241,6 +246,7 @@ def test_demo_session_reopens_with_its_classical_and_network_panes(qtbot, win, s
     open_with_ctrl_shift_o(qtbot, win, session)
     wait_panes(qtbot, win, 5)
     qtbot.waitUntil(lambda: win.session.viewport == viewport, timeout=10000)
+    qtbot.waitUntil(lambda: len(win.analysis.rows) == 4 and win.bridge.pending == 0, timeout=60000)
     shots(win, "demo_reopened")
     assert titles(win) == before
     assert win.exposure == exposure
