@@ -5,7 +5,7 @@ Everything here runs off the GUI thread and returns plain arrays and tuples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,9 +16,13 @@ from isp_viewer.core.methods import is_ground_truth
 from isp_viewer.core.region import Region
 from isp_viewer.metrics import align_to_reference, psnr_ssim
 from isp_viewer.metrics.convention import Convention
+from isp_viewer.ui import metric_columns
+from isp_viewer.ui.metric_columns import DEFAULT as DEFAULT_COLUMNS
 
 ERROR_KINDS = ("absolute", "signed", "squared", "relative", "ssim", "flip")
-MODES = ("image",) + tuple(f"error:{k}" for k in ERROR_KINDS) + ("fft:amplitude", "fft:phase")
+COLOUR_ERROR_KINDS = ("de2000", "zipper", "false-colour")   # analysis.colour_maps, after the spectra (Alt+ keys stay)
+MODES = (("image",) + tuple(f"error:{k}" for k in ERROR_KINDS) + ("fft:amplitude", "fft:phase")
+         + tuple(f"error:{k}" for k in COLOUR_ERROR_KINDS))
 
 
 def lut(name: str) -> np.ndarray:
@@ -85,10 +89,12 @@ def analysis_displays(mode: str, reference: Image, images: dict[int, Image]) -> 
 
 
 ERROR_QUANTITIES = {"absolute": "absolute error", "signed": "signed error", "squared": "squared error",
-                    "relative": "relative error", "ssim": "SSIM", "flip": "FLIP error"}
+                    "relative": "relative error", "ssim": "SSIM", "flip": "FLIP error",
+                    "de2000": "CIEDE2000 dE00", "zipper": "zipper phi (dE*ab)", "false-colour": "false colour (a*b*)"}
 
 
 def _error_displays(kind: str, reference: Image, images: dict[int, Image]) -> dict[int, PaneDisplay]:
+    from isp_viewer.analysis.colour_maps import colour_map
     from isp_viewer.analysis.error_maps import DEFAULT_PERCENTILE
 
     maps, regions, notes, failed = {}, {}, {}, {}
@@ -98,7 +104,8 @@ def _error_displays(kind: str, reference: Image, images: dict[int, Image]) -> di
             continue
         try:
             al = _aligned(image, reference)
-            maps[item_id] = error_map(al.image, al.reference, kind)
+            maps[item_id] = (colour_map(al.image, al.reference, kind) if kind in COLOUR_ERROR_KINDS
+                             else error_map(al.image, al.reference, kind))
             regions[item_id], notes[item_id] = al.region, al.note
         except IspViewerError as err:
             failed[item_id] = str(err)
@@ -107,14 +114,16 @@ def _error_displays(kind: str, reference: Image, images: dict[int, Image]) -> di
     lo = hi = 0.0
     cmap = ""
     if maps:
-        lo, hi = shared_range(list(maps.values()))
+        lo, hi = colour_range(kind, list(maps.values())) if kind in COLOUR_ERROR_KINDS else shared_range(list(maps.values()))
         diverging = next(iter(maps.values())).diverging
         cmap = "RdBu_r" if diverging else ("viridis" if kind == "ssim" else "inferno")
         data = [m.data for m in maps.values()]
         top = max(float(np.max(np.abs(d) if kind == "signed" else d)) for d in data)
         bottom = min(float(np.min(d)) for d in data)
-        if kind in ("ssim", "flip"):
-            note = f"fixed range {lo:g} – {hi:g}"
+        if kind in ("ssim", "flip", "zipper"):
+            note = f"fixed range {lo:g} – {hi:g}" + (", the middle is the zipper threshold" if kind == "zipper" else "")
+        elif kind in COLOUR_ERROR_KINDS:
+            note = f"{DEFAULT_PERCENTILE:g}th percentile of all panes, at least 1; values above show as the top colour"
         else:
             note = f"{DEFAULT_PERCENTILE:g}th percentile of all panes; values above show as the top colour"
         for item_id, emap in maps.items():
@@ -129,6 +138,17 @@ def _error_displays(kind: str, reference: Image, images: dict[int, Image]) -> di
     for item_id, reason in failed.items():
         out[item_id] = PaneDisplay(np.zeros((8, 8, 3), np.uint8), f"cannot compare: {reason}")
     return out
+
+
+def colour_range(kind: str, maps: list) -> tuple[float, float]:
+    """Shared scale of colour maps: zipper's fixed one; dE2000 and false colour the percentile of all
+    panes, at least 1 (one CIELAB unit is about a just-noticeable difference)."""
+    from isp_viewer.analysis.error_maps import range_for
+
+    if kind == "zipper":
+        return maps[0].suggested_range
+    lo, hi = range_for(kind, [m.data for m in maps])
+    return lo, max(hi, 1.0)
 
 
 def _fft_displays(part: str, images: dict[int, Image]) -> dict[int, PaneDisplay]:
@@ -158,6 +178,7 @@ class MetricRow:
     psnr: float | None
     ssim: float | None
     note: str
+    values: dict[str, float | None] = field(default_factory=dict)   # the other chosen metrics (metric_columns)
 
 
 GROUND_TRUTH, CHOSEN, AUTOMATIC = "ground truth", "chosen", "automatic"
@@ -174,33 +195,54 @@ def reference_role(method, chosen: bool) -> str:
 
 
 def metric_rows(reference_id: int, images: dict[int, Image], labels: dict[int, str], conv: Convention,
-                region: Region | None = None, role: str = GROUND_TRUTH) -> list[MetricRow]:
-    """PSNR/SSIM of every image against the reference (optionally inside `region`).
+                region: Region | None = None, role: str = GROUND_TRUTH,
+                chosen: tuple[str, ...] = DEFAULT_COLUMNS) -> list[MetricRow]:
+    """PSNR/SSIM and the other `chosen` metrics of every image against the reference (optionally
+    inside `region`).
 
     role (see `reference_role`): against a ground truth the rows are plain; against a reference
     the user chose they say "vs <name>, not ground truth"; against an automatic one (e.g. LibRaw's
-    rendering of a real RAW) no number is given, since it would read as quality.
+    rendering of a real RAW) no full-reference number is given, since it would read as quality.
+    No-reference metrics (NIQE, BRISQUE) are each pane's own, so they are given in every case,
+    and then the reference pane gets a row too.
     """
     reference = images[reference_id]
     rows = []
     suffix = f"vs {labels.get(reference_id, 'the reference')}, not ground truth" if role == CHOSEN else ""
+    with_ref, own = metric_columns.full_reference_extra(chosen), metric_columns.no_reference(chosen)
+
+    def own_values(image: Image) -> tuple[dict[str, float | None], list[str]]:
+        same_grid = (image.width, image.height) == (reference.width, reference.height)
+        return metric_columns.metric_values(own, image.rgb(), None, conv, region if same_grid else None)
+
+    def row(item_id: int, psnr, ssim, note: str, values: dict, reasons: list[str]) -> MetricRow:
+        note = " · ".join(t for t in (note, *dict.fromkeys(reasons)) if t)
+        return MetricRow(item_id, labels[item_id], psnr, ssim, note, values)
+
     for item_id, image in images.items():
+        values, reasons = own_values(image) if own else ({}, [])
+        values.update({n: None for n in with_ref})
         if item_id == reference_id:
+            if own:
+                rows.append(row(item_id, None, None, "the reference", values, reasons))
             continue
         if role == AUTOMATIC:
-            rows.append(MetricRow(item_id, labels[item_id], None, None, NO_GROUND_TRUTH))
+            rows.append(row(item_id, None, None, NO_GROUND_TRUTH, values, reasons))
             continue
         if image.meta.get("simulated_lr"):   # the SR input itself: pixel repetition is no method's result
-            rows.append(MetricRow(item_id, labels[item_id], None, None,
-                                  f"the ×1/{image.meta['simulated_lr']} input of the SR methods, not a result"))
+            rows.append(row(item_id, None, None,
+                            f"the ×1/{image.meta['simulated_lr']} input of the SR methods, not a result",
+                            values, reasons))
             continue
         try:
             al = _aligned(image, reference)
             value = psnr_ssim(al.image, al.reference, conv, region=al.local(region))
-            note = " · ".join(t for t in (suffix, al.note) if t)
-            rows.append(MetricRow(item_id, labels[item_id], value.psnr, value.ssim, note))
+            extra, why = metric_columns.metric_values(with_ref, al.image, al.reference, conv, al.local(region))
+            values.update(extra)
+            rows.append(row(item_id, value.psnr, value.ssim, " · ".join(t for t in (suffix, al.note) if t),
+                            values, reasons + why))
         except IspViewerError as err:
-            rows.append(MetricRow(item_id, labels[item_id], None, None, str(err)))
+            rows.append(row(item_id, None, None, str(err), values, reasons))
     return rows
 
 

@@ -24,12 +24,15 @@ from PySide6.QtWidgets import (
 
 from isp_viewer.metrics.convention import ISP_PAPER, SR_PAPER, Convention
 from isp_viewer.ui.analysis_jobs import MODES, MetricRow, PaneDisplay, lut
+from isp_viewer.ui import metric_columns
 from isp_viewer.ui.colour_bar import ColourBar, number
+from isp_viewer.ui.metrics_menu import MetricsButton
 
 MODE_LABELS = {
     "image": "Images", "error:absolute": "Error: absolute", "error:signed": "Error: signed",
     "error:squared": "Error: squared", "error:relative": "Error: relative", "error:ssim": "SSIM map",
     "error:flip": "FLIP map", "fft:amplitude": "FFT log-amplitude", "fft:phase": "FFT phase",
+    "error:de2000": "Colour: dE2000", "error:zipper": "Colour: zipper", "error:false-colour": "Colour: false colour",
 }
 CONVENTIONS = {
     "ISP paper (RGB, [0,1])": ISP_PAPER,
@@ -40,7 +43,8 @@ CONVENTIONS = {
 }
 SHORT_QUANTITY = {"absolute error": "|err|", "signed error": "err", "squared error": "err²",
                   "relative error": "rel err", "SSIM": "SSIM", "FLIP error": "FLIP",
-                  "log10 amplitude": "log10 amp", "phase (rad)": "phase rad"}   # the inspector's column is narrow
+                  "log10 amplitude": "log10 amp", "phase (rad)": "phase rad",
+                  "CIEDE2000 dE00": "dE00", "zipper phi (dE*ab)": "phi", "false colour (a*b*)": "dab"}   # the inspector's column is narrow
 CURVE_COLOURS = [(0, 0, 0), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
                  (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
@@ -75,10 +79,12 @@ class AnalysisPanel(QWidget):
     mode_changed = Signal(str)
     convention_changed = Signal()
     roi_toggled = Signal(bool)
+    metrics_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[MetricRow] = []
+        self._region_text = ""
         self.displays: dict[int, PaneDisplay] = {}
         self.colour_bar = ColourBar()
         self.colour_bar.hide()
@@ -91,8 +97,10 @@ class AnalysisPanel(QWidget):
         self.convention_label = QLabel()
         self.convention_label.setWordWrap(True)
         self.convention_label.setStyleSheet("color: #555; font-size: 11px;")
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["method", "PSNR dB", "SSIM", "note"])
+        self.metrics = MetricsButton()
+        self.metrics.changed.connect(self._metrics_changed)
+        self.columns: tuple[str, ...] = ()
+        self.table = QTableWidget(0, 0)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setSortingEnabled(True)
@@ -115,6 +123,7 @@ class AnalysisPanel(QWidget):
         layout.addWidget(self.convention_label)
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
+        row.addWidget(self.metrics)
         row.addStretch(1)
         row.addWidget(self.export_button)
         layout.addLayout(row)
@@ -124,6 +133,7 @@ class AnalysisPanel(QWidget):
         self.convention.currentIndexChanged.connect(lambda _i: self._convention_changed())
         self.roi.toggled.connect(self.roi_toggled.emit)
         self._convention_changed(emit=False)
+        self._set_columns()
 
     def current_mode(self) -> str:
         return self.mode.currentData()
@@ -174,15 +184,46 @@ class AnalysisPanel(QWidget):
         if emit:
             self.convention_changed.emit()
 
+    def chosen_metrics(self) -> tuple[str, ...]:
+        return self.metrics.chosen()
+
+    def _metrics_changed(self) -> None:
+        self.set_rows(self.rows, self._region_text)
+        self.metrics_changed.emit()   # the window recomputes with the new columns
+
+    def _set_columns(self) -> None:
+        """method | the chosen metrics (tooltip: definition and convention) | note."""
+        self.columns = self.chosen_metrics()
+        conv = self.current_convention()
+        self.table.setColumnCount(len(self.columns) + 2)
+        self.table.setHorizontalHeaderItem(0, QTableWidgetItem("method"))
+        for c, name in enumerate(self.columns, start=1):
+            item = QTableWidgetItem(metric_columns.header(name))
+            item.setToolTip(metric_columns.header_tip(name, conv))
+            self.table.setHorizontalHeaderItem(c, item)
+        self.table.setHorizontalHeaderItem(len(self.columns) + 1, QTableWidgetItem("note"))
+
+    def column(self, name: str) -> int:
+        """The table column showing metric `name` (-1 if not chosen)."""
+        return self.columns.index(name) + 1 if name in self.columns else -1
+
+    @staticmethod
+    def row_value(row: MetricRow, name: str) -> float | None:
+        if name in metric_columns.BUILT_IN:
+            return row.psnr if name == "PSNR" else row.ssim
+        return row.values.get(name)
+
     def set_rows(self, rows: list[MetricRow], region_text: str = "") -> None:
-        self.rows = rows
+        self.rows, self._region_text = rows, region_text
+        self._set_columns()
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(row.label))
-            self.table.setItem(r, 1, NumericItem(row.psnr, "—" if row.psnr is None else f"{row.psnr:.2f}"))
-            self.table.setItem(r, 2, NumericItem(row.ssim, "—" if row.ssim is None else f"{row.ssim:.4f}"))
-            self.table.setItem(r, 3, QTableWidgetItem(row.note))
+            for c, name in enumerate(self.columns, start=1):
+                value = self.row_value(row, name)
+                self.table.setItem(r, c, NumericItem(value, metric_columns.cell_text(name, value)))
+            self.table.setItem(r, len(self.columns) + 1, QTableWidgetItem(row.note))
         self.table.setSortingEnabled(True)
         text = self.current_convention().describe()
         self.convention_label.setText(text + (f" · {region_text}" if region_text else " · whole image"))
@@ -202,8 +243,11 @@ class AnalysisPanel(QWidget):
     def write_csv(self, path: Path) -> None:
         with open(path, "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["method", "psnr_db", "ssim", "note", "convention"])
+            extra = [n for n in self.columns if n not in metric_columns.BUILT_IN]
+            writer.writerow(["method", "psnr_db", "ssim", *extra, "note", "convention"])
             conv = self.convention_label.text()
             for row in self.rows:
+                values = [self.row_value(row, n) for n in extra]
                 writer.writerow([row.label, "" if row.psnr is None else f"{row.psnr:.4f}",
-                                 "" if row.ssim is None else f"{row.ssim:.6f}", row.note, conv])
+                                 "" if row.ssim is None else f"{row.ssim:.6f}",
+                                 *("" if v is None else f"{v:.6g}" for v in values), row.note, conv])

@@ -142,6 +142,7 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.analysis.mode_changed.connect(self.set_analysis_mode)
         self.analysis.convention_changed.connect(self.schedule_analysis)
+        self.analysis.metrics_changed.connect(self.schedule_analysis)
         self.analysis.roi_toggled.connect(self.set_roi_enabled)
         self._build_study_dock()
         self._build_models_dock()

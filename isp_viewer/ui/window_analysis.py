@@ -63,8 +63,10 @@ class AnalysisControls:
         labels = {i: self.session.items[i].label for i in images}
         conv, region, ref_id = self.analysis.current_convention(), self.roi_region(), ref.id
         role = analysis_jobs.reference_role(ref.method, self.session.reference_chosen)
+        chosen = self.analysis.chosen_metrics()
+
         def compute():
-            rows = analysis_jobs.metric_rows(ref_id, images, labels, conv, region, role)
+            rows = analysis_jobs.metric_rows(ref_id, images, labels, conv, region, role, chosen)
             spectra = analysis_jobs.radial_spectra(images, labels, region)
             return rows, spectra
 
