@@ -223,6 +223,8 @@ def test_simulated_low_resolution_session_reopens_with_its_sr_pane_and_warns_of_
     assert len(boxes) == 1 and boxes[0].text() == message
     wait_panes(qtbot, win, 3)
     qtbot.waitUntil(lambda: win.statusBar().currentMessage() == message, timeout=10000)   # still the last word
+    qtbot.waitUntil(lambda: any("SRGAN" in r.label for r in win.analysis.rows) and win.bridge.pending == 0,
+                    timeout=30000)   # the reopened SR pane is scored again
     shots(win, "reopened_with_changed_input_warning")
 
 
