@@ -114,7 +114,8 @@ def _error_displays(kind: str, reference: Image, images: dict[int, Image]) -> di
     lo = hi = 0.0
     cmap = ""
     if maps:
-        lo, hi = colour_range(kind, list(maps.values())) if kind in COLOUR_ERROR_KINDS else shared_range(list(maps.values()))
+        ranged = colour_range if kind in COLOUR_ERROR_KINDS else lambda _k, m: shared_range(m)
+        lo, hi = ranged(kind, list(maps.values()))
         diverging = next(iter(maps.values())).diverging
         cmap = "RdBu_r" if diverging else ("viridis" if kind == "ssim" else "inferno")
         data = [m.data for m in maps.values()]

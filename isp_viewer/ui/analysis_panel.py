@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from isp_viewer.metrics.convention import ISP_PAPER, SR_PAPER, Convention
-from isp_viewer.ui.analysis_jobs import MODES, MetricRow, PaneDisplay, lut
 from isp_viewer.ui import metric_columns
+from isp_viewer.ui.analysis_jobs import MODES, MetricRow, PaneDisplay, lut
 from isp_viewer.ui.colour_bar import ColourBar, number
 from isp_viewer.ui.metrics_menu import MetricsButton
 
@@ -44,7 +44,8 @@ CONVENTIONS = {
 SHORT_QUANTITY = {"absolute error": "|err|", "signed error": "err", "squared error": "err²",
                   "relative error": "rel err", "SSIM": "SSIM", "FLIP error": "FLIP",
                   "log10 amplitude": "log10 amp", "phase (rad)": "phase rad",
-                  "CIEDE2000 dE00": "dE00", "zipper phi (dE*ab)": "phi", "false colour (a*b*)": "dab"}   # the inspector's column is narrow
+                  "CIEDE2000 dE00": "dE00", "zipper phi (dE*ab)": "phi",
+                  "false colour (a*b*)": "dab"}   # the inspector's column is narrow
 CURVE_COLOURS = [(0, 0, 0), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
                  (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
@@ -225,6 +226,8 @@ class AnalysisPanel(QWidget):
                 self.table.setItem(r, c, NumericItem(value, metric_columns.cell_text(name, value)))
             self.table.setItem(r, len(self.columns) + 1, QTableWidgetItem(row.note))
         self.table.setSortingEnabled(True)
+        for c in range(1, len(self.columns) + 1):   # numbers are short: more columns fit the dock
+            self.table.resizeColumnToContents(c)
         text = self.current_convention().describe()
         self.convention_label.setText(text + (f" · {region_text}" if region_text else " · whole image"))
 

@@ -20,15 +20,18 @@ DEFAULT = ("PSNR", "SSIM")
 BUILT_IN = ("PSNR", "SSIM")   # MetricRow's own fields
 
 
+SHORT_HEADERS = {"PSNR": "PSNR dB", "zipper": "zipper %"}   # the dock is narrow; the tooltip has the title
+
+
 def header(name: str) -> str:
-    return CATALOGUE[name].title
+    return SHORT_HEADERS.get(name, name)
 
 
 def header_tip(name: str, conv: Convention) -> str:
     """The column header's tooltip: what the metric is, which way is better, its convention."""
     info = CATALOGUE[name]
     better = "lower is better" if info.lower_is_better else "higher is better"
-    return f"{info.description} ({better})\n{info.convention_text(conv)}"
+    return f"{info.title}: {info.description} ({better})\n{info.convention_text(conv)}"
 
 
 def cell_text(name: str, value: float | None) -> str:

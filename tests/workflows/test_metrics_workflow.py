@@ -17,12 +17,14 @@ from isp_viewer.ui.colour_bar import number
 from tests.workflows.h_driver import choose_combo, choose_menu, click, drop_files, ready_items, wait_idle
 
 
-def tick_metric(qtbot, win, title: str) -> None:
+def tick_metric(qtbot, win, title: str, shots=None) -> None:
     """Open the analysis dock's Metrics… menu with a click and click the entry `title`."""
     button = win.analysis.metrics
     click(button)
     menu = button.menu()
     qtbot.waitUntil(menu.isVisible, timeout=3000)
+    if shots is not None:
+        shots(menu, "metrics_menu")
     action = next(a for a in menu.actions() if a.text() == title)
     click(menu, menu.actionGeometry(action).center())
     qtbot.waitUntil(lambda: not menu.isVisible(), timeout=3000)
@@ -50,7 +52,7 @@ def test_demo_de2000_column_and_colour_map(qtbot, main_window, shots) -> None:
             assert action.toolTip() == reason and "unavailable" in action.text()
     assert "NIQE" in menu_texts and "BRISQUE" in menu_texts
 
-    tick_metric(qtbot, win, CATALOGUE["dE2000"].title)
+    tick_metric(qtbot, win, CATALOGUE["dE2000"].title, shots)
     assert win.analysis.columns == ("PSNR", "SSIM", "dE2000")
     qtbot.waitUntil(lambda: all(r.values.get("dE2000") is not None for r in win.analysis.rows), timeout=60000)
     wait_idle(qtbot, win)
