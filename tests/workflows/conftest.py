@@ -133,3 +133,16 @@ def key(window, target, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     activate(window)
     QTest.keyClick(target, k, modifier)
     QApplication.processEvents()
+
+
+@pytest.fixture
+def h_window(qtbot, tmp_path, monkeypatch):
+    """The window at the default size, as tests/workflows/h_driver.py opens it; export dialogs closed after."""
+    from isp_viewer.ui.export_dialog import ExportDialog
+    from tests.workflows.h_driver import open_window, visible_dialogs
+
+    win = open_window(qtbot, tmp_path, monkeypatch)
+    yield win
+    for dialog in visible_dialogs(ExportDialog):
+        dialog.close()
+    win.close()

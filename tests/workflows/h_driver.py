@@ -109,7 +109,7 @@ def visible_dialogs(kind=QDialog) -> list:
 
 def wait_idle(qtbot, window, timeout=120000) -> None:
     qtbot.waitUntil(lambda: window.bridge.pending == 0, timeout=timeout)
-    qtbot.wait(30)
+    QApplication.processEvents()   # let the last result's repaint run before the caller reads pixels
 
 
 def ready_items(window) -> list:

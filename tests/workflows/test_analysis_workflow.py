@@ -17,18 +17,10 @@ from tests.workflows.h_driver import (
     choose_combo,
     choose_menu,
     hover,
-    open_window,
     ready_items,
     shot_dir,
     wait_idle,
 )
-
-
-@pytest.fixture
-def h_window(qtbot, tmp_path, monkeypatch):
-    win = open_window(qtbot, tmp_path, monkeypatch)
-    yield win
-    win.close()
 
 
 def test_demo_error_map_colour_bar_inspector_roi_table(qtbot, h_window, request, tmp_path) -> None:

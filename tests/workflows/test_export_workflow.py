@@ -22,22 +22,12 @@ from tests.workflows.h_driver import (
     choose_combo,
     choose_menu,
     click,
-    open_window,
     ready_items,
     shot_dir,
     type_into,
     visible_dialogs,
     wait_idle,
 )
-
-
-@pytest.fixture
-def h_window(qtbot, tmp_path, monkeypatch):
-    win = open_window(qtbot, tmp_path, monkeypatch)
-    yield win
-    for dialog in visible_dialogs(ExportDialog):
-        dialog.close()
-    win.close()
 
 
 def test_export_png_pdf_pptx_from_the_window(qtbot, h_window, request, tmp_path, capsys) -> None:

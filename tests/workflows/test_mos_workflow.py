@@ -18,20 +18,12 @@ from tests.workflows.h_driver import (
     click,
     click_tab,
     drag,
-    open_window,
     pane_point,
     ready_items,
     shot_dir,
     type_into,
     wait_idle,
 )
-
-
-@pytest.fixture
-def h_window(qtbot, tmp_path, monkeypatch):
-    win = open_window(qtbot, tmp_path, monkeypatch)
-    yield win
-    win.close()
 
 
 def test_two_rois_acr_study_started_by_click_rated_and_analysed(qtbot, h_window, request, tmp_path) -> None:
