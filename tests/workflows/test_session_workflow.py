@@ -53,12 +53,23 @@ def type_path_and_enter(path: Path, timeout_ms: int = 20000) -> list[str]:
     seen: list[str] = []
 
     def enter(dialog, name, tries: int) -> None:
-        if not isValid(dialog) or not dialog.isVisible() or tries <= 0:
+        if not isValid(dialog) or not dialog.isVisible():
+            return
+        if tries <= 0:
+            # Never leave a modal dialog open: the test then fails on its wait instead of hanging the suite.
+            dialog.reject()
             return
         popup = name.completer().popup() if name.completer() is not None else None
         if popup is not None and popup.isVisible():   # the completion list would take the Enter
             QTest.keyClick(popup, Qt.Key.Key_Escape)
-        QTest.keyClick(name, Qt.Key.Key_Return)
+        if tries % 2:
+            QTest.keyClick(name, Qt.Key.Key_Return)
+        else:   # on a loaded machine the completer can swallow the Enter: click the dialog's Open/Save button
+            box = dialog.findChild(QDialogButtonBox)
+            button = box.button(QDialogButtonBox.StandardButton.Open) or box.button(
+                QDialogButtonBox.StandardButton.Save) if box is not None else None
+            if button is not None and button.isEnabled():
+                QTest.mouseClick(button, Qt.MouseButton.LeftButton)
         QTimer.singleShot(200, lambda: enter(dialog, name, tries - 1))
 
     def attempt(left: int) -> None:
