@@ -75,8 +75,11 @@ def answer_file_dialog(path: Path, timeout_ms: int = 20000) -> list[str]:
     def press(dialog, left: int) -> None:
         from shiboken6 import isValid
 
-        if not isValid(dialog) or not dialog.isVisible() or left <= 0:
+        if not isValid(dialog) or not dialog.isVisible():
             return   # answered: the static dialog is gone
+        if left <= 0:
+            dialog.reject()   # never leave a modal dialog open: the test fails on its wait instead of hanging
+            return
         name = dialog.findChild(QLineEdit, "fileNameEdit")
         popup = name.completer().popup() if name.completer() is not None else None
         if popup is not None and popup.isVisible():   # the path completion's list would eat the click
