@@ -27,6 +27,7 @@ from isp_viewer.core.session import Session
 from isp_viewer.ui import analysis_jobs
 from isp_viewer.ui.analysis_panel import AnalysisPanel
 from isp_viewer.ui.bridge import FutureBridge
+from isp_viewer.ui.gui_thread_gc import collect_on_gui_thread
 from isp_viewer.ui.pane import ImagePane
 from isp_viewer.ui.window_analysis import AnalysisControls
 from isp_viewer.ui.window_dataset import DatasetMode
@@ -47,6 +48,7 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
         available = screen.availableGeometry().size() if screen is not None else QSize(1500, 950)
         self.resize(QSize(1500, 950).boundedTo(available) if available.width() >= 1024 else QSize(1500, 950))
         self.setAcceptDrops(True)
+        collect_on_gui_thread()   # before any worker exists: see gui_thread_gc
         self.session = Session()
         self.bridge = FutureBridge(workers=2, parent=self)
         self.panes: dict[int, ImagePane] = {}
