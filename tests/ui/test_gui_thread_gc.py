@@ -10,19 +10,21 @@ import pytest
 pytest.importorskip("PySide6", reason="needs PySide6")
 
 
+freed_on: list[str] = []   # the names of the threads that freed a _Cycle
+
+
 class _Cycle:
-    freed_on: list[str] = []
 
     def __init__(self) -> None:
         self.me = self
 
     def __del__(self) -> None:
-        _Cycle.freed_on.append(threading.current_thread().name)
+        freed_on.append(threading.current_thread().name)
 
 
 def test_cycles_are_collected_by_the_gui_threads_timer_while_workers_allocate(window, qtbot):
     assert not gc.isenabled()          # the window turned the automatic collector off
-    _Cycle.freed_on.clear()
+    freed_on.clear()
     _Cycle()                           # unreachable at once, but only a collection can free it
     stop = threading.Event()
 
@@ -33,8 +35,8 @@ def test_cycles_are_collected_by_the_gui_threads_timer_while_workers_allocate(wi
     worker = threading.Thread(target=allocate, name="allocating-worker")
     worker.start()
     try:
-        qtbot.waitUntil(lambda: bool(_Cycle.freed_on), timeout=20000)
+        qtbot.waitUntil(lambda: bool(freed_on), timeout=20000)
     finally:
         stop.set()
         worker.join()
-    assert _Cycle.freed_on == [threading.main_thread().name]
+    assert freed_on == [threading.main_thread().name]
