@@ -422,7 +422,11 @@ class Engine:
             extra: dict[str, Any] = {}
             if spec.reports_progress and not spec.tiling_safe:   # long whole-frame passes report per stage
                 extra["progress"] = lambda fraction: report(0, 1, fraction, max(job.x.shape[:2]))
-            return lambda tile: spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options, **extra)
+
+            def infer(tile: np.ndarray, context: tuple[int, int, int, int] | None = None) -> np.ndarray:
+                where = {"context": context} if context is not None else {}
+                return spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options, **extra, **where)
+            return infer
 
         def fallback(exc: BaseException):
             if state["device"] == "cpu":
@@ -449,7 +453,7 @@ class Engine:
                            unit=alignment_unit(spec.tile_align, spec.size_multiple),
                            tile=job.tile_size or self.default_tile(placement.device, spec),
                            min_tile=max(self.min_tile, spec.min_size), blend=self.blend, mode=self.blend_mode,
-                           name=spec.name,
+                           name=spec.name, takes_context=spec.takes_context,
                            # the default tile as a pixel budget: an image within it runs as one tile
                            # (one full-frame pass)
                            budget=None if job.tile_size else self.default_tile(placement.device, spec) ** 2)

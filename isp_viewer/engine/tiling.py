@@ -11,6 +11,10 @@ Geometry (all in input pixels; the output is the same picture times `scale`):
   on every side (rounded up to `unit`), clipped at the true image borders, where the network
   pads as it would for the whole frame. When `overlap` covers the receptive field, every output
   pixel that is kept saw exactly what it sees in a full-frame pass.
+- A network that pads its own input (demosaicnet mirrors 32 px per side) would pad every tile
+  on top of the real context the engine already supplies. With `takes_context`, infer is told
+  how many real pixels lie at each side of the tile, pads only at true image borders and returns
+  output for the widened region alone.
 
 Out of memory: the tile side is halved (not below `min_tile`) and the tiles not yet run are
 split; finished tiles are kept. If the minimum tile still fails, a fallback (e.g. the CPU) is
@@ -31,7 +35,8 @@ from isp_viewer.core.errors import ModelError
 from isp_viewer.engine.devices import is_out_of_memory
 
 Core = tuple[int, int, int, int]            # y0, y1, x0, x1 (half-open, input pixels)
-TileInfer = Callable[[np.ndarray], np.ndarray]
+Context = tuple[int, int, int, int]         # real neighbouring pixels at top, bottom, left, right
+TileInfer = Callable[..., np.ndarray]       # infer(tile) or, with takes_context, infer(tile, context)
 BLEND_MODES = ("cosine", "linear")
 
 
@@ -101,14 +106,16 @@ class TiledRun:
 
     def __init__(self, x: np.ndarray, *, scale: int = 1, overlap: int = 0, unit: int = 1, tile: int = 256,
                  min_tile: int = 64, blend: int = 16, mode: str = "cosine", name: str = "the network",
-                 budget: int | None = None) -> None:
+                 budget: int | None = None, takes_context: bool = False) -> None:
         """tile: the core side; budget: input pixels one tile may hold (the engine's default), so an
-        image within it runs as a single tile."""
+        image within it runs as a single tile; takes_context: infer(tile, context) returns output
+        only for the tile minus its context (see the module docstring)."""
         if mode not in BLEND_MODES:
             raise ValueError(f"blend mode must be one of {BLEND_MODES}")
         self.x = x
         self.h, self.w = x.shape[:2]
         self.scale, self.unit, self.mode, self.name = scale, unit, mode, name
+        self.takes_context = takes_context
         self.min_tile = max(unit, round_up(min_tile, unit))
         self.tile = max(self.min_tile, round_down(tile, unit))
         # A ramp wider than half the smallest core would cross the core's other seam.
@@ -136,6 +143,22 @@ class TiledRun:
         m = self.margin
         return max(0, y0 - m), min(self.h, y1 + m), max(0, x0 - m), min(self.w, x1 + m)
 
+    def used_bounds(self, core: Core) -> Core:
+        """The input region a core's output is blended over: widened by `half` on inner sides."""
+        y0, y1, x0, x1 = core
+        m = self.half
+        return max(0, y0 - m), min(self.h, y1 + m), max(0, x0 - m), min(self.w, x1 + m)
+
+    def _infer_tile(self, infer: TileInfer, core: Core) -> tuple[Core, np.ndarray]:
+        """(the input region the output covers, the output)."""
+        window = iy0, iy1, ix0, ix1 = self.tile_bounds(core)
+        tile = np.array(self.x[iy0:iy1, ix0:ix1], np.float32, order="C")   # a writable copy
+        if not self.takes_context:
+            return window, infer(tile)
+        used = self.used_bounds(core)
+        context = (used[0] - iy0, iy1 - used[1], used[2] - ix0, ix1 - used[3])
+        return used, infer(tile, context) if any(context) else infer(tile)
+
     def run(self, infer: TileInfer, *, check: Callable[[], None] = lambda: None,
             report: Callable[[int, int, float], None] = lambda done, total, fraction: None,
             fallback: Callable[[BaseException], TileInfer | None] | None = None,
@@ -150,9 +173,8 @@ class TiledRun:
         while self.pending:
             check()
             core = self.pending[0]
-            iy0, iy1, ix0, ix1 = self.tile_bounds(core)
             try:
-                y = infer(np.array(self.x[iy0:iy1, ix0:ix1], np.float32, order="C"))  # a writable copy
+                covered, y = self._infer_tile(infer, core)
             except Exception as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -165,7 +187,7 @@ class TiledRun:
                     raise ModelError(f"{self.name} ran out of memory even with {self.tile}-px tiles") from exc
                 infer = replacement
                 continue
-            self._accumulate(core, (iy0, iy1, ix0, ix1), y)
+            self._accumulate(core, covered, y)
             self.pending.popleft()
             self.finished.append(core)
             self._done_area += (core[1] - core[0]) * (core[3] - core[2])

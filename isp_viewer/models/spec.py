@@ -100,6 +100,9 @@ class ModelSpec:
     tiling_safe: bool = True
     tile_overlap: int = 32               # input pixels of context each tile needs on every side
     tile_align: int = 2                  # tile origins are multiples of this (CFA phase)
+    # infer takes context=(top, bottom, left, right): real input pixels at the tile's sides, where it
+    # does not pad and returns no output (the engine's tiles already carry tile_overlap of context)
+    takes_context: bool = False
     fp16: bool = False                   # measured by tests/models/test_precision.py
     bf16: bool = False
     weights: tuple[WeightFile, ...] = ()

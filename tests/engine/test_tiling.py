@@ -232,3 +232,24 @@ def test_an_image_above_the_budget_keeps_square_tiles():
     run = TiledRun(x, overlap=2, unit=2, tile=128, min_tile=32, blend=8, budget=128 * 128)
     run.run(lambda t: cv2.blur(t, (5, 5), borderType=cv2.BORDER_REFLECT_101))
     assert len(run.finished) == 2 * 3 and cores_partition(run.finished, 150, 260)
+
+
+def test_a_network_told_its_context_pads_only_image_borders_and_equals_the_full_frame():
+    x = np.random.default_rng(5).random((150, 260, 3)).astype(np.float32)
+    full = cv2.blur(x, (5, 5), borderType=cv2.BORDER_REFLECT_101)
+    contexts = []
+
+    def blur_without_output_on_context(tile, context=(0, 0, 0, 0)):   # a 5x5 box: radius 2
+        contexts.append(context)
+        top, bottom, left, right = context
+        out = cv2.blur(tile, (5, 5), borderType=cv2.BORDER_REFLECT_101)
+        return out[top:out.shape[0] - bottom, left:out.shape[1] - right]
+
+    run = TiledRun(x, overlap=2, unit=2, tile=64, min_tile=32, blend=8, takes_context=True)
+    out = run.run(blur_without_output_on_context)
+    assert len(run.finished) == 3 * 5 and np.max(np.abs(out - full)) < 1e-5
+    for (y0, y1, x0, x1), (top, bottom, left, right) in zip(run.finished, contexts, strict=True):
+        # real context (overlap 2 rounded to the unit) at inner sides, none at the image's borders
+        assert (top == 0) == (y0 == 0) and (bottom == 0) == (y1 == 150)
+        assert (left == 0) == (x0 == 0) and (right == 0) == (x1 == 260)
+        assert all(c in (0, 2) for c in (top, bottom, left, right))

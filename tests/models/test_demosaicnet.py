@@ -322,6 +322,36 @@ def test_tile_with_overlap_equals_full_frame(model_id, cfa, reference):
     assert np.max(np.abs(tile[kept, kept] - full[a + ov:b - ov, a + ov:b - ov])) < 1e-5
 
 
+@pytest.mark.parametrize("model_id, cfa", [("demosaicnet_bayer", "RGGB"), ("demosaicnet_bayer", "GRBG"),
+                                           ("demosaicnet_bayer", "GBRG"), ("demosaicnet_bayer", "BGGR"),
+                                           ("demosaicnet_xtrans", dm.XTRANS_CFA),
+                                           ("demosaicnet_xtrans", shifted_cell(dm.XTRANS_CFA, 2, 5))])
+@pytest.mark.parametrize("context", [(32, 32, 32, 32), (0, 40, 33, 0), (45, 0, 0, 31), (12, 13, 14, 15)])
+def test_supplied_context_replaces_the_mirror_padding(model_id, cfa, context, reference):
+    """With context (the engine's real neighbouring pixels) the network pads nothing at those sides
+    and returns only the rest; where the context covers the receptive field the result is the
+    full-frame result, and every image border is still mirrored as in a whole-frame pass."""
+    spec = SPECS[model_id]
+    net = crc32_net(model_id, reference)
+    mosaic = np.random.default_rng(7).random((110, 124), dtype=np.float32)
+    full = spec.infer(net, mosaic, cfa=cfa)
+    top, bottom, left, right = context
+    out = spec.infer(net, mosaic, cfa=cfa, context=context)
+    assert out.shape == (110 - top - bottom, 124 - left - right, 3)
+    reach = spec.tile_overlap
+    # rows/columns whose receptive field is all real pixels (or the image border, mirrored in both)
+    ys = slice(0 if top == 0 else max(0, reach - top), None if bottom == 0 else out.shape[0] - max(0, reach - bottom))
+    xs = slice(0 if left == 0 else max(0, reach - left), None if right == 0 else out.shape[1] - max(0, reach - right))
+    expected = full[top:110 - bottom, left:124 - right]
+    assert np.max(np.abs(out[ys, xs] - expected[ys, xs])) < 1e-5
+
+
+def test_context_that_leaves_no_output_is_refused(reference):
+    with pytest.raises(ModelError, match="does not fit"):
+        SPECS["demosaicnet_bayer"].infer(crc32_net("demosaicnet_bayer", reference),
+                                         np.zeros((40, 40), np.float32), cfa="RGGB", context=(20, 20, 0, 0))
+
+
 @pytest.mark.parametrize("model_id", sorted(BUILDERS))
 def test_tile_overlap_is_the_receptive_field(model_id, reference):
     """Output pixel j sits on input pixel j + shrink; its input reach is at most tile_overlap px."""

@@ -64,7 +64,6 @@ XTRANS_MIRROR_PHASES = (1, 4)  # cell rows/columns the 6x6 pattern is mirror-sym
 
 BAYER_SHRINK = 31   # output pixels lost per side by the valid convolutions
 XTRANS_SHRINK = 12
-BAYER_PAD = 32      # even, > BAYER_SHRINK: the padded output is cropped by 1 px per side
 BAYER_MIN_SIZE = 8
 XTRANS_MIN_SIZE = 12
 
@@ -231,29 +230,57 @@ def _mirror_rows(n: int, phase0: int, period: int, phases: tuple[int, ...]) -> t
     return hits[0], hits[-1]
 
 
-def bayer_padding(h: int, w: int, shift: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+NO_CONTEXT = (0, 0, 0, 0)
+
+
+def _bayer_axis_pads(n: int, shift: int, before_ctx: int, after_ctx: int) -> tuple[int, int]:
+    """(before, after) pads of one axis; negative pads crop. Before keeps the parity of `shift` (so
+    the padded mosaic starts with GRBG) and, with the context, leaves BAYER_SHRINK pixels ahead of
+    the first pixel that needs output; after makes the padded length even (the 2x2 packing)."""
+    before = BAYER_SHRINK - before_ctx
+    before += (before - shift) % 2
+    after = BAYER_SHRINK - after_ctx
+    after += (before + n + after) % 2
+    return before, after
+
+
+def bayer_padding(h: int, w: int, shift: tuple[int, int],
+                  context: tuple[int, int, int, int] = NO_CONTEXT) -> tuple[np.ndarray, np.ndarray]:
     """Source rows and columns of the padded Bayer mosaic fed to the network.
 
-    shift: the input pixel where a GRBG cell starts (`cell_shift`). Top/left get 32 + shift
-    (so the padded mosaic starts with GRBG), bottom/right 31 or 32 (so the padded size is even,
-    as the 2x2 packing needs); all by mirroring about the edge pixels, which keeps parity.
+    shift: the input pixel where a GRBG cell starts (`cell_shift`). Without context top/left get
+    32 + shift (so the padded mosaic starts with GRBG), bottom/right 31 or 32 (so the padded size
+    is even, as the 2x2 packing needs); all by mirroring about the edge pixels, which keeps parity.
+    context (top, bottom, left, right): real pixels at a side that need no output; the network's
+    31 px of context come from them instead of the mirror (the side is cropped past 31).
     """
-    top, left = BAYER_PAD + shift[0], BAYER_PAD + shift[1]
-    bottom = BAYER_PAD - 1 + (h + top + BAYER_PAD - 1) % 2
-    right = BAYER_PAD - 1 + (w + left + BAYER_PAD - 1) % 2
+    top, bottom = _bayer_axis_pads(h, shift[0], context[0], context[1])
+    left, right = _bayer_axis_pads(w, shift[1], context[2], context[3])
     return _fold(h, top, bottom, 0, h - 1), _fold(w, left, right, 0, w - 1)
 
 
-def xtrans_padding(h: int, w: int, shift: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def xtrans_padding(h: int, w: int, shift: tuple[int, int],
+                   context: tuple[int, int, int, int] = NO_CONTEXT) -> tuple[np.ndarray, np.ndarray]:
     """Source rows and columns of the X-Trans mosaic padded by 12 px per side.
 
     shift: the input pixel where a copy of the trained cell starts, so input pixel i sits at
     cell phase (i - shift) % 6. Each side mirrors about the nearest pixel of phase 1 or 4.
+    context (top, bottom, left, right): real pixels at a side that need no output; they replace
+    the mirror (12 - context: a negative pad crops; the network has no stride, so no phase rule).
     """
     first_r, last_r = _mirror_rows(h, -shift[0], 6, XTRANS_MIRROR_PHASES)
     first_c, last_c = _mirror_rows(w, -shift[1], 6, XTRANS_MIRROR_PHASES)
-    return (_fold(h, XTRANS_SHRINK, XTRANS_SHRINK, first_r, last_r),
-            _fold(w, XTRANS_SHRINK, XTRANS_SHRINK, first_c, last_c))
+    top, bottom, left, right = (XTRANS_SHRINK - c for c in context)
+    return _fold(h, top, bottom, first_r, last_r), _fold(w, left, right, first_c, last_c)
+
+
+def _checked_context(context: tuple[int, int, int, int] | None, h: int, w: int) -> tuple[int, int, int, int]:
+    if context is None:
+        return NO_CONTEXT
+    top, bottom, left, right = (int(c) for c in context)
+    if min(top, bottom, left, right) < 0 or top + bottom >= h or left + right >= w:
+        raise ModelError(f"tile context {context} does not fit a {w}x{h} tile")
+    return top, bottom, left, right
 
 
 def _pad(array: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -309,7 +336,8 @@ def _finish(rgb_chw: np.ndarray, srgb_transfer: bool) -> np.ndarray:
 
 def infer_demosaicnet_bayer(net: nn.Module, x: np.ndarray, *, cfa: str | None = None,
                             device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                            srgb_transfer: bool = False, **options) -> np.ndarray:
+                            srgb_transfer: bool = False, context: tuple[int, int, int, int] | None = None,
+                            **options) -> np.ndarray:
     """Demosaick a Bayer mosaic of any 2x2 phase.
 
     x: HxW float32 mosaic in [0, 1]; cfa: "RGGB", "BGGR", "GRBG" or "GBRG". Returns HxWx3 float32
@@ -320,6 +348,8 @@ def infer_demosaicnet_bayer(net: nn.Module, x: np.ndarray, *, cfa: str | None = 
     The mosaic is mirror-padded (parity-preserving) by 32 + the offset to the GRBG phase on the
     top/left and by 31 or 32 on the bottom/right so the padded size is even, then the valid
     convolutions' output (31 px smaller per side) is cropped back onto the input grid.
+    context (top, bottom, left, right), given by the engine's tiles: real pixels at those sides;
+    the result then covers only the rest, (H - top - bottom) x (W - left - right).
     """
     mosaic = _check_mosaic(x, cfa, "Bayer", 4, BAYER_MIN_SIZE)
     assert cfa is not None   # _check_mosaic refuses a missing CFA
@@ -329,17 +359,20 @@ def infer_demosaicnet_bayer(net: nn.Module, x: np.ndarray, *, cfa: str | None = 
     if srgb_transfer:
         mosaic = _srgb_encode(mosaic)
     h, w = mosaic.shape
-    rows, cols = bayer_padding(h, w, shift)
+    ct, cb, cl, cr = context = _checked_context(context, h, w)
+    rows, cols = bayer_padding(h, w, shift, context)
     mosaic3 = _three_channel(_pad(mosaic, rows, cols), _pad(cfa_channel_map(cfa, h, w), rows, cols))
     out = _run(net, mosaic3, device, dtype)
-    # Output pixel j sits on padded pixel j + 31, i.e. on input pixel j + 31 - (32 + shift).
-    y0, x0 = BAYER_PAD + shift[0] - BAYER_SHRINK, BAYER_PAD + shift[1] - BAYER_SHRINK
-    return _finish(out[:, y0:y0 + h, x0:x0 + w], srgb_transfer)
+    # Output pixel j sits on padded pixel j + 31, i.e. on input pixel j + 31 - top pad.
+    top, left = _bayer_axis_pads(h, shift[0], ct, cb)[0], _bayer_axis_pads(w, shift[1], cl, cr)[0]
+    y0, x0 = ct + top - BAYER_SHRINK, cl + left - BAYER_SHRINK
+    return _finish(out[:, y0:y0 + h - ct - cb, x0:x0 + w - cl - cr], srgb_transfer)
 
 
 def infer_demosaicnet_xtrans(net: nn.Module, x: np.ndarray, *, cfa: str | None = None,
                              device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                             srgb_transfer: bool = False, **options) -> np.ndarray:
+                             srgb_transfer: bool = False, context: tuple[int, int, int, int] | None = None,
+                             **options) -> np.ndarray:
     """Demosaick an X-Trans mosaic whose 6x6 cell is any shifted copy of demosaicnet's.
 
     x: HxW float32 mosaic in [0, 1]; cfa: 36 letters R/G/B, the 6x6 cell read row-major from
@@ -348,7 +381,7 @@ def infer_demosaicnet_xtrans(net: nn.Module, x: np.ndarray, *, cfa: str | None =
     The network has no stride, so a shifted cell needs no data movement: every pixel still sees
     the trained neighbourhood pattern. The 12 px per side of context are mirror-padded about a
     row/column whose cell phase is 1 or 4, where the pattern is mirror-symmetric (module
-    docstring), so the padded border carries a valid X-Trans pattern.
+    docstring), so the padded border carries a valid X-Trans pattern. context as for Bayer.
     """
     mosaic = _check_mosaic(x, cfa, "X-Trans", 36, XTRANS_MIN_SIZE)
     assert cfa is not None   # _check_mosaic refuses a missing CFA
@@ -359,7 +392,7 @@ def infer_demosaicnet_xtrans(net: nn.Module, x: np.ndarray, *, cfa: str | None =
     if srgb_transfer:
         mosaic = _srgb_encode(mosaic)
     h, w = mosaic.shape
-    rows, cols = xtrans_padding(h, w, shift)
+    rows, cols = xtrans_padding(h, w, shift, _checked_context(context, h, w))
     mosaic3 = _three_channel(_pad(mosaic, rows, cols), _pad(cfa_channel_map(cfa, h, w), rows, cols))
     return _finish(_run(net, mosaic3, device, dtype), srgb_transfer)
 
@@ -388,6 +421,7 @@ SPECS: list[ModelSpec] = [
         tiling_safe=True,
         tile_overlap=32,
         tile_align=2,
+        takes_context=True,
         weights=(WeightFile(("bayer.pth",), BAYER_SHA256, "shipped in the demosaicnet wheel (data/bayer.pth)"),),
         packaged_weights="demosaicnet:bayer.pth",
         paper=PAPER,
@@ -422,6 +456,7 @@ SPECS: list[ModelSpec] = [
         tiling_safe=True,
         tile_overlap=XTRANS_SHRINK,
         tile_align=6,
+        takes_context=True,
         weights=(WeightFile(("xtrans.pth",), XTRANS_SHA256, "shipped in the demosaicnet wheel (data/xtrans.pth)"),),
         packaged_weights="demosaicnet:xtrans.pth",
         paper=PAPER,
