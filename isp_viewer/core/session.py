@@ -19,6 +19,7 @@ from isp_viewer.core.methods import Method, is_ground_truth, same_result
 from isp_viewer.core.region import Region, fit_region
 
 MAX_ZOOM = 32.0
+DEFAULT_METRICS = ("PSNR", "SSIM")   # the metrics table's columns until the user picks others
 
 
 class Event:
@@ -128,6 +129,7 @@ class Session:
         self.kept_rois: list[Region] = []        # kept for figures and studies
         self.metric_rows: dict[int, Any] = {}    # item id -> analysis row
         self.spectra: dict[int, Any] = {}        # item id -> (label, frequency, power)
+        self.metrics: tuple[str, ...] = DEFAULT_METRICS   # the metrics table's chosen columns
         self.item_added = Event()
         self.item_changed = Event()
         self.item_removed = Event()
@@ -136,6 +138,7 @@ class Session:
         self.display_changed = Event()
         self.roi_changed = Event()
         self.analysis_changed = Event()
+        self.metrics_changed = Event()
 
     # --- panes -----------------------------------------------------------------------------
     def add_item(self, label: str, source_path: str = "", method: Method | None = None,
@@ -238,6 +241,13 @@ class Session:
             return False
         self.kept_rois.append(region)
         return True
+
+    def set_metrics(self, names) -> None:
+        """The metrics table's columns (catalogue names, in the catalogue's order); saved with the session."""
+        names = tuple(names)
+        if names != self.metrics:
+            self.metrics = names
+            self.metrics_changed.emit(names)
 
     # --- derived results -------------------------------------------------------------------
     def set_analysis(self, rows: dict[int, Any], spectra: dict[int, Any]) -> None:

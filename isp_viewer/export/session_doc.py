@@ -1,8 +1,9 @@
 """The session (core.session) as a session document (.ispv), and back (no Qt).
 
 `build_doc` writes what the window shows: inputs (with sha256), the reference, one method per
-pane, ROIs, display settings and the viewport. `restore_plan` reads a document into the panes to
-open again, in order, with a warning per input that changed since it was saved.
+pane, ROIs, display settings, the viewport and the metrics table's chosen columns. `restore_plan`
+reads a document into the panes to open again, in order, with a warning per input that changed
+since it was saved.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def lr_key(ground_truth_path: str, scale: int) -> str:
 
 def build_doc(session: Session, base_dir: Path, convention: dict, figure: FigureLayout | None = None,
               figures: Mapping[str, FigureLayout] | None = None) -> SessionDoc:
-    """Inputs (with sha256), reference, one method per open pane, ROIs, display, viewport, convention.
+    """Inputs (with sha256), reference, one method per open pane, ROIs, display, viewport, convention,
+    the metrics table's chosen columns.
     figures: layouts edited in the export dialog (by name), kept over the default one."""
     inputs, input_ids = [], {}
     # A simulated low-resolution copy is no file: its ground truth's input says how to make it again.
@@ -75,7 +77,7 @@ def build_doc(session: Session, base_dir: Path, convention: dict, figure: Figure
     figures = {"figure": figure or FigureLayout(show_captions=bool(reference)), **(figures or {})}
     return SessionDoc(inputs=tuple(inputs), reference=reference, methods=tuple(methods), rois=roi_refs,
                       display=display, metric_convention=convention,
-                      figures=figures)
+                      figures=figures, metrics=session.metrics)
 
 
 def method_label(item, options) -> str:

@@ -11,7 +11,9 @@ when no relative form exists (another drive). `make_input_ref` builds a referenc
 File layout (version 1):
     {"format": "isp-viewer-session", "version": 1, "inputs": [...], "reference": "id",
      "methods": [...], "rois": [...], "display": {...}, "metric_convention": {...},
-     "figures": {"name": {FigureLayout fields}}}
+     "figures": {"name": {FigureLayout fields}}, "metrics": ["PSNR", "SSIM", ...]}
+"metrics" (the metrics table's chosen columns) is written only when it is not the default
+(PSNR, SSIM), so a file without it is read as the default and older readers still open it.
 Older files go through `MIGRATIONS` (version n -> n+1) before validation; newer files are refused.
 """
 
@@ -30,6 +32,7 @@ from typing import Any
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.methods import ClassicalMethod, FileMethod, LibRawOptions, NetworkMethod
 from isp_viewer.core.region import Region
+from isp_viewer.core.session import DEFAULT_METRICS
 from isp_viewer.export.figure import FigureLayout
 from isp_viewer.io.resize import SR_SCALES
 from isp_viewer.models.loading import sha256_of_file
@@ -134,10 +137,11 @@ class SessionDoc:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     metric_convention: Mapping[str, Any] = field(default_factory=dict)
     figures: Mapping[str, FigureLayout] = field(default_factory=dict)
+    metrics: tuple[str, ...] = DEFAULT_METRICS   # the metrics table's chosen columns
     version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
-        for name in ("inputs", "methods", "rois"):
+        for name in ("inputs", "methods", "rois", "metrics"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def input(self, input_id: str) -> InputRef:
@@ -242,6 +246,7 @@ def to_json_dict(doc: SessionDoc) -> dict[str, Any]:
         "display": _display_to_json(doc.display),
         "metric_convention": dict(doc.metric_convention),
         "figures": {name: layout.to_dict() for name, layout in doc.figures.items()},
+        **({"metrics": list(doc.metrics)} if tuple(doc.metrics) != DEFAULT_METRICS else {}),
     }
 
 
@@ -316,8 +321,11 @@ def from_json_dict(d: Any) -> SessionDoc:
         except ValueError as e:
             raise _SchemaError(f"figures[{name!r}]: {e}") from None
     reference = top.get("reference", str, "")
+    metrics = top.get("metrics", list, list(DEFAULT_METRICS))
+    if not all(isinstance(name, str) for name in metrics):
+        raise _SchemaError("session.metrics must be a list of metric names")
     top.done()
-    doc = SessionDoc(inputs, reference, methods, rois, display, convention, figures)
+    doc = SessionDoc(inputs, reference, methods, rois, display, convention, figures, tuple(metrics))
     _check_references(doc)
     return doc
 

@@ -145,6 +145,7 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
         self.analysis.mode_changed.connect(self.set_analysis_mode)
         self.analysis.convention_changed.connect(self.schedule_analysis)
         self.analysis.metrics_changed.connect(self.schedule_analysis)
+        self.analysis.metrics.bind(self.session)   # the chosen columns live in the session (saved with it)
         self.analysis.roi_toggled.connect(self.set_roi_enabled)
         self._build_study_dock()
         self._build_models_dock()

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.region import Region
+from isp_viewer.core.session import DEFAULT_METRICS
 from isp_viewer.metrics.catalogue import CATALOGUE, compute_metrics
 from isp_viewer.metrics.convention import ArrayLike, Convention
 
 OFFERED = ("PSNR", "SSIM", "MS-SSIM", "dE2000", "zipper", "false-colour", "NIQE", "BRISQUE", "LPIPS", "DISTS")
-DEFAULT = ("PSNR", "SSIM")
+DEFAULT = DEFAULT_METRICS   # the session's default, so an old session file opens with these
 BUILT_IN = ("PSNR", "SSIM")   # MetricRow's own fields
 
 

@@ -1,6 +1,7 @@
 """Reopen a saved session (.ispv) in the window: inputs, methods, reference, ROIs, view mode,
-display and viewport. The document is read by export.session_doc; this module only replays it
-through the window's own actions, so a reopened pane is made exactly as a new one would be."""
+display, viewport and the metrics table's columns. The document is read by export.session_doc;
+this module only replays it through the window's own actions, so a reopened pane is made exactly
+as a new one would be."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def open_session(window, path: str | Path) -> bool:
     for region in (r.region for r in doc.rois):
         session.keep_roi(region)
         window.study.add_crop(region)
+    session.set_metrics(doc.metrics)   # the Metrics… menu listens (a file without the field: PSNR, SSIM)
     window.exposure_box.setValue(doc.display.exposure)
     gammas = [None, 2.2, 1.8, 1.0]
     if doc.display.gamma in gammas:

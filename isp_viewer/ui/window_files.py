@@ -165,7 +165,8 @@ class FilesAndSessions:
             self.session_path = path
             self.autosaver = Autosaver(path, delay_s=1.0, max_wait_s=5.0,
                                        schedule=lambda delay, cb: QTimer.singleShot(int(delay * 1000), cb))
-            for event in (self.session.item_changed, self.session.item_removed, self.session.reference_changed):
+            for event in (self.session.item_changed, self.session.item_removed, self.session.reference_changed,
+                          self.session.metrics_changed):
                 event.connect(lambda *_: self._autosave())
         return saved
 
