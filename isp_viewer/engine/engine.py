@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,14 @@ from isp_viewer.engine.devices import (
     release_memory,
 )
 from isp_viewer.engine.jobs import Job, Progress, Result, options_fingerprint
+from isp_viewer.engine.network_cache import (
+    NetworkCache,
+    NetworkLoader,
+    current_job,
+    default_network_loader,
+    default_spec_lookup,
+)
+from isp_viewer.engine.queues import ChannelWorker, ProgressCallback, QueuedJob
 from isp_viewer.engine.tiling import TiledRun, alignment_unit, budget_shape, describe_budget, resize_by_phase, round_up
 from isp_viewer.models.spec import InputKind, ModelSpec
 
@@ -48,142 +55,10 @@ ENGINE_VERSION = "1"
 DEFAULT_TILES = {"cpu": 512, "mps": 768, "cuda": 1024}  # core side for output scale 1
 MIN_TILE = 64
 
-NetworkLoader = Callable[[ModelSpec, "str | None"], nn.Module]
-ProgressCallback = Callable[[Progress], None]
 
 
 class JobCancelled(Exception):
     """Raised inside a worker to stop a job that was cancelled or superseded."""
-
-
-def default_network_loader(spec: ModelSpec, weights: str | None) -> nn.Module:
-    from isp_viewer.models.registry import load_network
-
-    return load_network(spec, weights).net
-
-
-def default_spec_lookup(spec_id: str) -> ModelSpec:
-    from isp_viewer.models.registry import get_spec
-
-    return get_spec(spec_id)
-
-
-# --- cancellation inside a forward pass -------------------------------------------------------
-
-_current = threading.local()
-
-
-def _cancel_hook(module: nn.Module, args: Any) -> None:
-    check = getattr(_current, "check", None)
-    if check is not None:
-        check()
-
-
-def _install_cancel_hooks(net: nn.Module) -> None:
-    # Permanent hooks that only act in a worker thread running a job: hooks are never added or
-    # removed while another thread may be iterating over them in a forward pass.
-    for module in net.modules():
-        module.register_forward_pre_hook(_cancel_hook)
-
-
-class _NetworkCache:
-    """A few loaded networks, least recently used evicted first."""
-
-    def __init__(self, loader: NetworkLoader, maxsize: int) -> None:
-        self._loader, self._maxsize = loader, max(1, maxsize)
-        self._nets: OrderedDict[tuple, nn.Module] = OrderedDict()
-        self._lock = threading.Lock()
-        self.loads = 0
-
-    def get(self, spec: ModelSpec, weights: str | None, sha256: str, device: str, dtype: torch.dtype) -> nn.Module:
-        key = (spec.id, weights, sha256, device, dtype_name(dtype))
-        with self._lock:
-            if key in self._nets:
-                self._nets.move_to_end(key)
-                return self._nets[key]
-        net = self._loader(spec, weights)  # outside the lock: loading can take seconds
-        if not isinstance(net, nn.Module):
-            raise ModelError(f"{spec.id}: the network loader returned {type(net).__name__}, not a torch module")
-        net.eval()
-        _install_cancel_hooks(net)
-        evicted = []
-        with self._lock:
-            self.loads += 1
-            net = self._nets.setdefault(key, net)
-            self._nets.move_to_end(key)
-            while len(self._nets) > self._maxsize:
-                evicted.append(self._nets.popitem(last=False))
-        for (_, _, _, old_device, _), _ in evicted:
-            release_memory(old_device)
-        return net
-
-    def clear(self) -> None:
-        with self._lock:
-            self._nets.clear()
-
-
-# --- queueing ---------------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class _Item:
-    job: Job
-    spec: ModelSpec
-    placement: Placement
-    key: str | None
-    future: Future
-    progress: ProgressCallback | None
-    uncached_reason: str = ""
-
-
-class _Worker:
-    """A thread serving its queue: channels round robin, FIFO within a channel."""
-
-    def __init__(self, name: str, handle: Callable[[_Item], None]) -> None:
-        self._handle = handle
-        self._cond = threading.Condition()
-        self._queues: dict[str, deque[_Item]] = {}
-        self._rotation: deque[str] = deque()
-        self._closed = False
-        self.thread = threading.Thread(target=self._loop, name=f"ispv-engine-{name}", daemon=True)
-        self.thread.start()
-
-    def put(self, item: _Item) -> None:
-        channel = item.job.channel
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the engine is shut down")
-            queue = self._queues.setdefault(channel, deque())
-            if not queue:
-                self._rotation.append(channel)
-            queue.append(item)
-            self._cond.notify()
-
-    def _next(self) -> _Item | None:
-        with self._cond:
-            while not self._rotation and not self._closed:
-                self._cond.wait()
-            if self._closed:
-                return None
-            channel = self._rotation.popleft()
-            queue = self._queues[channel]
-            item = queue.popleft()
-            if queue:
-                self._rotation.append(channel)  # back of the line: the other channels go first
-            return item
-
-    def _loop(self) -> None:
-        while (item := self._next()) is not None:
-            self._handle(item)
-
-    def close(self) -> list[_Item]:
-        with self._cond:
-            self._closed = True
-            left = [item for q in self._queues.values() for item in q]
-            self._queues.clear()
-            self._rotation.clear()
-            self._cond.notify_all()
-        return left
 
 
 # --- the engine -------------------------------------------------------------------------------
@@ -196,24 +71,29 @@ class Engine:
     the registry's strict loader); spec_lookup(id) -> ModelSpec (default: the registry);
     cache: a ResultCache or None; device_probe: returns a DeviceInfo (inject a fake in tests);
     max_networks: loaded networks kept; min_tile: the smallest tile side tried after out-of-
-    memory; blend / blend_mode: seam band width in input pixels and ramp shape.
+    memory; blend / blend_mode: seam band width in input pixels and ramp shape. The default is no
+    band: a tile-safe descriptor's tile_overlap is its network's receptive field (measured by the
+    models' tests), so the pixels each tile keeps are those of one full-frame pass and a band
+    would only compute 2 x 8 px more per seam (bench/inference.py, SRGAN x4 at 2 MP output on
+    CPU: engine/full 0.86 with a 16 px band, 0.91 without). Blend for a network whose overlap is
+    shorter than its reach.
     """
 
     def __init__(self, network_loader: NetworkLoader | None = None,
                  spec_lookup: Callable[[str], ModelSpec] | None = None, cache: ResultCache | None = None, *,
                  device_probe: Callable[[], DeviceInfo] = probe_devices, max_networks: int = 3,
-                 min_tile: int = MIN_TILE, blend: int = 16, blend_mode: str = "cosine",
+                 min_tile: int = MIN_TILE, blend: int = 0, blend_mode: str = "cosine",
                  default_tiles: dict[str, int] | None = None) -> None:
         self.devices = device_probe()
         self.cache = cache
         self.min_tile, self.blend, self.blend_mode = min_tile, blend, blend_mode
         self.default_tiles = {**DEFAULT_TILES, **(default_tiles or {})}
         self._spec_lookup = spec_lookup or default_spec_lookup
-        self._nets = _NetworkCache(network_loader or default_network_loader, max_networks)
+        self._nets = NetworkCache(network_loader or default_network_loader, max_networks)
         self._lock = threading.Lock()
-        self._workers: dict[str, _Worker] = {}
+        self._workers: dict[str, ChannelWorker] = {}
         self._newest: dict[str, int] = {}
-        self._live: set[_Item] = set()
+        self._live: set[QueuedJob] = set()
         self._closed = False
 
     # --- public API ---------------------------------------------------------------------------
@@ -234,7 +114,7 @@ class Engine:
             future.set_running_or_notify_cancel()
             future.set_exception(exc)
             return future
-        item = _Item(job, spec, placement, key, future, progress, uncached)
+        item = QueuedJob(job, spec, placement, key, future, progress, uncached)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the engine is shut down")
@@ -297,11 +177,11 @@ class Engine:
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _worker(self, name: str) -> _Worker:
+    def _worker(self, name: str) -> ChannelWorker:
         worker = self._workers.get(name)
         if worker is None:
             handle = self._serve_from_cache if name == "cache" else self._run_on_device
-            worker = self._workers[name] = _Worker(name, handle)
+            worker = self._workers[name] = ChannelWorker(name, handle)
         return worker
 
     def _cache_key(self, job: Job, spec: ModelSpec, placement: Placement) -> tuple[str | None, str]:
@@ -322,35 +202,35 @@ class Engine:
         with self._lock:
             return job.generation < self._newest.get(job.channel, job.generation)
 
-    def _check(self, item: _Item) -> None:
+    def _check(self, item: QueuedJob) -> None:
         if item.future.cancelled() or self._is_stale(item.job):
             raise JobCancelled()
 
-    def _forget(self, item: _Item) -> None:
+    def _forget(self, item: QueuedJob) -> None:
         with self._lock:
             self._live.discard(item)
 
     # Each item ends in exactly one of _drop, _fail, _deliver (each calls
     # set_running_or_notify_cancel once, which is what makes them race-free against cancel()).
 
-    def _drop(self, item: _Item) -> None:
+    def _drop(self, item: QueuedJob) -> None:
         item.future.cancel()
         item.future.set_running_or_notify_cancel()
         self._forget(item)
 
-    def _fail(self, item: _Item, exc: BaseException) -> None:
+    def _fail(self, item: QueuedJob, exc: BaseException) -> None:
         if item.future.set_running_or_notify_cancel():
             item.future.set_exception(exc)
         self._forget(item)
 
-    def _deliver(self, item: _Item, result: Result) -> None:
+    def _deliver(self, item: QueuedJob, result: Result) -> None:
         if self._is_stale(item.job):
             item.future.cancel()  # a newer generation was submitted while this one ran
         if item.future.set_running_or_notify_cancel():
             item.future.set_result(result)
         self._forget(item)
 
-    def _serve_from_cache(self, item: _Item) -> None:
+    def _serve_from_cache(self, item: QueuedJob) -> None:
         if item.future.cancelled() or self._is_stale(item.job):
             self._drop(item)
             return
@@ -376,11 +256,11 @@ class Engine:
                         channel=item.job.channel, generation=item.job.generation, cache_key=item.key, meta=meta)
         self._deliver(item, result)
 
-    def _run_on_device(self, item: _Item) -> None:
+    def _run_on_device(self, item: QueuedJob) -> None:
         if item.future.cancelled() or self._is_stale(item.job):
             self._drop(item)
             return
-        _current.check = lambda: self._check(item)
+        current_job.check = lambda: self._check(item)
         try:
             with torch.inference_mode():
                 result = self._compute(item)
@@ -391,14 +271,14 @@ class Engine:
             self._fail(item, exc)
             return
         finally:
-            _current.check = None
+            current_job.check = None
         if self.cache is not None and item.key is not None:
             result = self._store(item, result)
         elif item.uncached_reason:
             result = replace(result, notes=result.notes + (item.uncached_reason,))
         self._deliver(item, result)
 
-    def _store(self, item: _Item, result: Result) -> Result:
+    def _store(self, item: QueuedJob, result: Result) -> Result:
         meta = {"spec_id": item.job.spec_id, "input_hash": item.job.input_hash,
                 "weights": item.job.weights, "weights_sha256": item.job.weights_sha256,
                 "device": result.device, "dtype": result.dtype, "reason": result.reason,
@@ -411,7 +291,7 @@ class Engine:
             return replace(result, notes=result.notes + (f"not cached: {exc.strerror or exc}",))
         return replace(result, cache_key=item.key)
 
-    def _compute(self, item: _Item) -> Result:
+    def _compute(self, item: QueuedJob) -> Result:
         job, spec, placement = item.job, item.spec, item.placement
         t0 = time.perf_counter()
         options = {**spec.options, **job.option_dict}

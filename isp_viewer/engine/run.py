@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +23,9 @@ if TYPE_CHECKING:
     from isp_viewer.core.image import Image
     from isp_viewer.engine.engine import Engine
     from isp_viewer.engine.jobs import Progress
+    from isp_viewer.engine.queues import ProgressCallback
     from isp_viewer.models.adapters import Source
     from isp_viewer.models.spec import ModelSpec
-
-ProgressCallback = Callable[["Progress"], None]
 
 _shared: dict[str, Any] = {}
 _shared_lock = threading.Lock()

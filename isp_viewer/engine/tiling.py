@@ -75,6 +75,29 @@ def plan_cores(region: Core, tile: int, unit: int) -> list[Core]:
     return [(a, b, c, d) for a, b in split_axis(y0, y1, tile, unit) for c, d in split_axis(x0, x1, tile, unit)]
 
 
+def fewest_tiles(h: int, w: int, budget: int, margin: int) -> tuple[int, int]:
+    """(rows, columns) of the grid of cores with at most `budget` pixels each whose tiles (cores
+    plus `margin` of context at inner sides) hold the fewest pixels, i.e. the least work computed
+    twice; ties go to fewer tiles. Rectangular cores: a 432x288 image under a 256x256 budget is
+    2 tiles, not 4 squares."""
+    best: tuple[int, int, int, int] | None = None   # (tile pixels, count, rows, columns)
+    for rows in range(1, h + 1):
+        core_h = -(-h // rows)
+        if core_h > budget:
+            continue
+        cols = max(1, -(-w // max(1, budget // core_h)))
+        while -(-h // rows) * -(-w // cols) > budget:
+            cols += 1
+        pixels = (h + 2 * margin * (rows - 1)) * (w + 2 * margin * (cols - 1))
+        candidate = (pixels, rows * cols, rows, cols)
+        if best is None or candidate < best:
+            best = candidate
+        if cols == 1:
+            break   # more rows only add tiles
+    assert best is not None
+    return best[2], best[3]
+
+
 def _ramp(t: np.ndarray, mode: str) -> np.ndarray:
     t = np.clip(t, 0.0, 1.0)
     return t if mode == "linear" else 0.5 - 0.5 * np.cos(np.pi * t)
@@ -121,12 +144,16 @@ class TiledRun:
         # A ramp wider than half the smallest core would cross the core's other seam.
         self.half = max(0, min(blend // 2, self.min_tile // 2))
         self.margin = round_up(overlap + self.half, unit)
-        if budget is not None and self.h * self.w <= budget:
-            # It fits: one tile, i.e. exactly the full-frame pass, nothing computed twice. (Above the
-            # budget square tiles stay: measured on CPU, demosaicnet's 512 px tiles beat both one
-            # full-frame pass and fewer, larger tiles.)
-            self.tile = max(self.h, self.w)
-        self.pending: deque[Core] = deque(plan_cores((0, self.h, 0, self.w), self.tile, unit))
+        if budget is None:
+            cores = plan_cores((0, self.h, 0, self.w), self.tile, unit)
+        else:
+            # The default tile is a pixel budget: the fewest cores within it (one when the image
+            # fits: exactly the full-frame pass), so as little as possible is computed twice.
+            rows, cols = fewest_tiles(self.h, self.w, budget, self.margin)
+            cores = [(a, b, c, d) for a, b in split_axis(0, self.h, -(-self.h // rows), unit)
+                     for c, d in split_axis(0, self.w, -(-self.w // cols), unit)]
+            self.tile = max(max(b - a, d - c) for a, b, c, d in cores)
+        self.pending: deque[Core] = deque(cores)
         self.finished: list[Core] = []
         self.notes: list[str] = []
         self._out: np.ndarray | None = None

@@ -14,6 +14,7 @@ from isp_viewer.engine.tiling import (
     axis_weights,
     budget_shape,
     cores_partition,
+    fewest_tiles,
     resize_by_phase,
     split_axis,
 )
@@ -227,11 +228,30 @@ def test_an_image_within_the_budget_runs_as_one_tile_equal_to_the_full_frame():
     assert np.array_equal(out, full)
 
 
-def test_an_image_above_the_budget_keeps_square_tiles():
+def test_an_image_above_the_budget_gets_the_fewest_tiles_within_it():
     x = np.random.default_rng(4).random((150, 260, 3)).astype(np.float32)
     run = TiledRun(x, overlap=2, unit=2, tile=128, min_tile=32, blend=8, budget=128 * 128)
-    run.run(lambda t: cv2.blur(t, (5, 5), borderType=cv2.BORDER_REFLECT_101))
-    assert len(run.finished) == 2 * 3 and cores_partition(run.finished, 150, 260)
+    out = run.run(lambda t: cv2.blur(t, (5, 5), borderType=cv2.BORDER_REFLECT_101))
+    # 39000 px under a 16384 px budget: 3 cores (square 128 px tiles would be 2 x 3 = 6)
+    assert len(run.finished) == 3 and cores_partition(run.finished, 150, 260)
+    assert all((b - a) * (d - c) <= 128 * 128 + 2 * 150 for a, b, c, d in run.finished)   # + alignment rounding
+    np.testing.assert_allclose(out, cv2.blur(x, (5, 5), borderType=cv2.BORDER_REFLECT_101), atol=1e-5)
+
+
+@pytest.mark.parametrize("h, w, budget, grid", [(288, 432, 256 * 256, (1, 2)), (1152, 1728, 512 * 512, (2, 4)),
+                                                (100, 100, 10_000, (1, 1)), (100, 1000, 10_000, (1, 10)),
+                                                (4000, 6000, 512 * 512, (8, 12))])
+def test_fewest_tiles(h, w, budget, grid):
+    rows, cols = fewest_tiles(h, w, budget, margin=26)
+    assert (rows, cols) == grid
+    assert -(-h // rows) * -(-w // cols) <= budget
+
+    def work(r, c):
+        return (h + 52 * (r - 1)) * (w + 52 * (c - 1))
+
+    # no grid within the budget computes fewer pixels (searched up to twice the tiles)
+    assert all(work(r, c) >= work(rows, cols) for r in range(1, 2 * rows + 2) for c in range(1, 2 * cols + 2)
+               if -(-h // r) * -(-w // c) <= budget)
 
 
 def test_a_network_told_its_context_pads_only_image_borders_and_equals_the_full_frame():
