@@ -26,7 +26,8 @@ def test_shipped_niqe_model_is_basicsr_file():
 def test_niqe_matches_basicsr_on_kodak(reference, data):
     values = json.loads((reference / "iqa" / "niqe_kodak_basicsr.json").read_text())["values"]
     diffs = {name: niqe(_kodak(data, name)) - v for name, v in values.items()}
-    # kodim03 is the one image where float32 rounding flips AGGD grid choices (1.7e-3 off).
+    # kodim03 (flat background) follows the float32 rounding of the half-size copy (see niqe.py):
+    # BasicSR 1.4.2's own code on this machine is 2.3e-3 off the stored value, ours 1.7e-3.
     assert all(abs(d) < 1e-3 for n, d in diffs.items() if n != "kodim03.png"), diffs
     assert abs(diffs["kodim03.png"]) < 2e-3, diffs
 
