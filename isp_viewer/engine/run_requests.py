@@ -129,10 +129,13 @@ def short_dtype(dtype: str) -> str:
     return DTYPE_SHORT.get(dtype, dtype)
 
 
-def result_label(spec: ModelSpec, weights: str, result: Result) -> str:
-    """"network · weights file · device · dtype · seconds" (plus "cached" for a cache hit)."""
-    parts = [spec.name, Path(weights).name if weights else "default weights", result.device,
-             short_dtype(result.dtype), f"{result.seconds:.1f} s"]
+def result_label(spec: ModelSpec, weights: str, result: Result, options: dict | None = None) -> str:
+    """"network (user options) · weights file · device · dtype · seconds" (plus "cached" for a cache
+    hit), e.g. "Kokkinos MMNet (Bayer, noisy) (σ=5/255) · model_best.pth · cpu · fp32 · 3.1 s"."""
+    from isp_viewer.models.adapters import option_label
+
+    parts = [option_label(spec.name, options or {}), Path(weights).name if weights else "default weights",
+             result.device, short_dtype(result.dtype), f"{result.seconds:.1f} s"]
     if result.from_cache:
         parts.append("cached")
     return " · ".join(parts)

@@ -134,7 +134,8 @@ class SessionImageProvider:
         settings = dict(options.engine or {})
         return run_through_engine(spec, weights, self.source, reference=reference, device=self.device,
                                   precision=str(settings.get("precision", "auto")),
-                                  tile=settings.get("tile_size"), engine=self.engine)
+                                  tile=settings.get("tile_size"), options=settings.get("options") or None,
+                                  engine=self.engine)
 
     def caption(self, method_id: str, metrics: str, convention: Mapping[str, Any]) -> str | None:
         """'PSNR 41.23 dB · SSIM 0.9812' against the session's reference input (None without one)."""

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from isp_viewer.core.image import Image
 from isp_viewer.engine import Progress, Result
 from isp_viewer.engine.run_requests import GREY, RED, ModelResult, Source, one_line, result_label, short_dtype
-from isp_viewer.models.adapters import finish_output
+from isp_viewer.models.adapters import finish_output, option_label
 from isp_viewer.models.spec import ModelSpec
 
 ACTIVE_STATES = ("preparing", "queued", "running", "finishing")
@@ -32,9 +32,11 @@ class JobRow(QFrame):
 
     cancel_requested = Signal(int)   # job key
 
-    def __init__(self, key: int, spec: ModelSpec, weights: str, parent: QWidget | None = None) -> None:
+    def __init__(self, key: int, spec: ModelSpec, weights: str, options: dict | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.key, self.spec, self.weights = key, spec, weights
+        self.options = dict(options or {})   # user-set infer options (noise_sigma), in the label too
         self.state = "preparing"
         self.future: Future | None = None
         self.superseded = False
@@ -44,7 +46,7 @@ class JobRow(QFrame):
         self.message = ""
 
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.name_label = QLabel(spec.name)
+        self.name_label = QLabel(option_label(spec.name, self.options))
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
@@ -156,8 +158,8 @@ class JobControls:
         if row.state not in ("queued", "running"):
             return
         row.set_state("finishing", "finishing…")
-        label = result_label(row.spec, row.weights, result)
-        meta = {"method": "network", "model": row.spec.id, "weights": row.weights,
+        label = result_label(row.spec, row.weights, result, row.options)
+        meta = {"method": "network", "model": row.spec.id, "weights": row.weights, "options": row.options,
                 "weights_sha256": row.weights_sha256,
                 "device": result.device, "dtype": result.dtype, "seconds": result.seconds,
                 "tiles": result.tiles, "tile_size": result.tile_size, "placement": result.reason,
@@ -200,9 +202,9 @@ class JobControls:
         self.job_failed.emit(row.spec.id, message)
         self._after_change()
 
-    def _add_job_row(self, spec: ModelSpec, weights: str) -> JobRow:
+    def _add_job_row(self, spec: ModelSpec, weights: str, options: dict | None = None) -> JobRow:
         self._next_key += 1
-        row = JobRow(self._next_key, spec, weights)
+        row = JobRow(self._next_key, spec, weights, options)
         row.cancel_requested.connect(self.cancel_job)
         self.jobs[row.key] = row
         self.job_layout.insertWidget(self.job_layout.count() - 1, row)
@@ -241,3 +243,4 @@ class JobControls:
         self.run_button.setText(f"Run {n} network{'s' if n != 1 else ''}" if n else "Run")
         self.cancel_button.setEnabled(bool(self.active_jobs()))
         self.clear_button.setEnabled(any(not row.active for row in self.jobs.values()))
+        self._update_noise_field([row.spec for row in self.rows.values() if row.checkbox.isChecked()])

@@ -275,6 +275,7 @@ class ModelPanel(RunSettings, JobControls, QWidget):
         generation = self._run_generation
         settings = dict(device=self.device_request(), precision=self.precision_request(),
                         tile_size=self.tile_size(), generation=generation)
+        sigma = self.noise_sigma()
         new: list[JobRow] = []
         for row in rows:
             for old in self.jobs.values():
@@ -282,18 +283,21 @@ class ModelPanel(RunSettings, JobControls, QWidget):
                     old.superseded = True
                     if old.state == "preparing":
                         old.set_state("cancelled", "cancelled (superseded by a newer run)")
-            job_row = self._add_job_row(row.spec, row.weights_path() or "")
+            takes_noise = sigma is not None and "noise_sigma" in row.spec.options
+            job_row = self._add_job_row(row.spec, row.weights_path() or "",
+                                        {"noise_sigma": sigma} if takes_noise else {})
             new.append(job_row)
         specs = [job_row.spec for job_row in new]
         weights = {job_row.spec.id: job_row.weights for job_row in new}
-        self.bridge.submit(lambda: self._make_jobs(specs, weights, source, settings),
+        options = {job_row.spec.id: job_row.options for job_row in new}
+        self.bridge.submit(lambda: self._make_jobs(specs, weights, source, settings, options),
                            lambda jobs: self._submit_jobs(new, jobs, source),
                            lambda exc: [self._fail(job_row, exc) for job_row in new])
         self._update_buttons()
         return [job_row.key for job_row in new]
 
     def _make_jobs(self, specs: list[ModelSpec], weights: dict[str, str], source: Source,
-                   settings: dict[str, Any]) -> dict[str, Any]:
+                   settings: dict[str, Any], options: dict[str, dict]) -> dict[str, Any]:
         """Worker side: spec id -> Job, or the exception that stops it (input does not fit...)."""
         prepared = prepare_inputs(specs, source, arrays=True)
         jobs: dict[str, Any] = {}
@@ -309,7 +313,7 @@ class ModelPanel(RunSettings, JobControls, QWidget):
                                     weights_sha256=self._sha256(path) if path else "",
                                     device=settings["device"], precision=settings["precision"],
                                     tile_size=settings["tile_size"], channel=CHANNEL_PREFIX + spec.id,
-                                    generation=settings["generation"])
+                                    generation=settings["generation"], options=options.get(spec.id) or None)
             except (OSError, ValueError) as exc:
                 jobs[spec.id] = exc
         return jobs

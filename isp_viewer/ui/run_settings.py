@@ -1,14 +1,19 @@
-"""The model panel's run settings: device, precision and tile size, with the choices this
-machine cannot make greyed out and the placement the engine will use."""
+"""The model panel's run settings: device, precision, tile size and the noise level for networks
+that take one, with the choices this machine cannot make greyed out and the placement the engine
+will use."""
 
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
 
 from isp_viewer.engine.devices import choose_device
 from isp_viewer.engine.run_requests import DEVICES, GREY, PRECISIONS
+
+NOISE_TIP = ("Noise standard deviation in 1/255 units for networks that take a noise level (Kokkinos MMNet). "
+             "Auto: the network's own estimate (the noisy model's wavelet MAD) or its default. "
+             "The value is stated in the result's label.")
 
 
 class RunSettings:
@@ -31,12 +36,21 @@ class RunSettings:
         self.tile_spin.setSuffix(" px")
         self.tile_spin.setToolTip("Core tile side in input pixels (Auto: the device's default). "
                                   "Tiles shrink by themselves after an out-of-memory.")
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setRange(0.0, 255.0)
+        self.noise_spin.setDecimals(1)
+        self.noise_spin.setSingleStep(0.5)
+        self.noise_spin.setSpecialValueText("Auto")
+        self.noise_spin.setSuffix(" /255")
+        self.noise_spin.setToolTip(NOISE_TIP)
+        self.noise_spin.setEnabled(False)
         self.placement_label = QLabel()
         self.placement_label.setStyleSheet(GREY + " font-size: 10px;")
         self.placement_label.setWordWrap(True)
         form.addRow("Device", self.device_combo)
         form.addRow("Precision", self.precision_combo)
         form.addRow("Tile size", self.tile_spin)
+        form.addRow("Noise σ", self.noise_spin)
         form.addRow(self.placement_label)
         self.device_combo.currentIndexChanged.connect(lambda _i: self._update_device_choices())
         self.precision_combo.currentIndexChanged.connect(lambda _i: self._update_placement_label())
@@ -50,6 +64,17 @@ class RunSettings:
 
     def tile_size(self) -> int | None:
         return self.tile_spin.value() or None
+
+    def noise_sigma(self) -> float | None:
+        """The noise std (of 255) given to networks that take one; None: their own estimate/default."""
+        return self.noise_spin.value() or None
+
+    def _update_noise_field(self, specs) -> None:
+        """Enabled while a ticked network takes a noise level (its descriptor's noise_sigma option)."""
+        takers = [spec.name for spec in specs if "noise_sigma" in spec.options]
+        self.noise_spin.setEnabled(bool(takers))
+        self.noise_spin.setToolTip(NOISE_TIP + (f"\nTaken by: {', '.join(takers)}" if takers
+                                                else "\nNone of the ticked networks takes a noise level."))
 
     def _device_missing(self, value: str) -> str | None:
         if value == "cuda" and not self.devices.cuda:

@@ -113,8 +113,10 @@ class MethodRunner:
         return ids
 
     def _network_result(self, result) -> None:
+        options = dict(result.image.meta.get("options") or {})   # e.g. noise_sigma, so a reopen reruns the same
         item = self.session.add_item(result.label, getattr(result.source, "path", ""),
-                                     NetworkMethod(result.model_id, str(result.weights or "")))
+                                     NetworkMethod(result.model_id, str(result.weights or ""),
+                                                   engine={"options": options} if options else {}))
         self._set_ready(item.id, result.image, result.label)
 
     def _build_study_dock(self) -> None:
