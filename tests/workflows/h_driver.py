@@ -1,35 +1,14 @@
 """Driving the real main window as a researcher does: menus, buttons, keys, drops and file dialogs
-answered through their widgets. Screenshots go to a folder per test ($ISPV_SCREENSHOTS/<test>,
-else the test's tmp_path), so a person can look at each step."""
+answered through their widgets. Screenshots: the `shots` fixture of conftest.py."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QFileDialog, QLineEdit, QMenu, QWidget
-
-
-def shot_dir(request, tmp_path: Path) -> Path:
-    root = os.environ.get("ISPV_SCREENSHOTS")
-    folder = Path(root) / request.node.name if root else tmp_path / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-class Shots:
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.count = folder, 0
-
-    def __call__(self, widget: QWidget, name: str) -> Path:
-        self.count += 1
-        path = self.folder / f"{self.count:02d}_{name}.png"
-        QApplication.processEvents()
-        assert widget.grab().save(str(path)), path
-        return path
 
 
 def click(widget: QWidget, pos: QPoint | None = None, button=Qt.MouseButton.LeftButton) -> None:

@@ -11,20 +11,11 @@ from PySide6.QtCore import QPoint
 
 from isp_viewer.core.region import Region
 from isp_viewer.metrics import ISP_PAPER, psnr_ssim
-from tests.workflows.h_driver import (
-    Shots,
-    check_box,
-    choose_combo,
-    choose_menu,
-    hover,
-    ready_items,
-    shot_dir,
-    wait_idle,
-)
+from tests.workflows.h_driver import check_box, choose_combo, choose_menu, hover, ready_items, wait_idle
 
 
-def test_demo_error_map_colour_bar_inspector_roi_table(qtbot, h_window, request, tmp_path) -> None:
-    win, shots = h_window, Shots(shot_dir(request, tmp_path))
+def test_demo_error_map_colour_bar_inspector_roi_table(qtbot, h_window, shots, request, tmp_path) -> None:
+    win = h_window
     choose_menu(qtbot, win, "File", "Open demo")
     qtbot.waitUntil(lambda: len(ready_items(win)) == 5, timeout=120000)
     wait_idle(qtbot, win)
@@ -99,13 +90,13 @@ def pg_point(x: float, y: float):
     return QPointF(x, y)
 
 
-def test_real_raw_without_ground_truth_shows_no_psnr_until_a_reference_is_chosen(qtbot, h_window, request,
+def test_real_raw_without_ground_truth_shows_no_psnr_until_a_reference_is_chosen(qtbot, h_window, shots, request,
                                                                                    tmp_path, data) -> None:
     from PySide6.QtWidgets import QPushButton
 
     from tests.workflows.h_driver import drop_files
 
-    win, shots = h_window, Shots(shot_dir(request, tmp_path))
+    win = h_window
     drop_files(win, [data / "raw" / "RAW_KODAK_DC50_é.KDC"])
     qtbot.waitUntil(lambda: len(ready_items(win)) == 1, timeout=60000)
     check_box(win.baseline_boxes["Malvar-He-Cutler"])

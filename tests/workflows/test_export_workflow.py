@@ -16,24 +16,22 @@ from PySide6.QtCore import Qt
 from isp_viewer.cli import main
 from isp_viewer.ui.export_dialog import ExportDialog
 from tests.workflows.h_driver import (
-    Shots,
     answer_file_dialog,
     check_box,
     choose_combo,
     choose_menu,
     click,
     ready_items,
-    shot_dir,
     type_into,
     visible_dialogs,
     wait_idle,
 )
 
 
-def test_export_png_pdf_pptx_from_the_window(qtbot, h_window, request, tmp_path, capsys) -> None:
+def test_export_png_pdf_pptx_from_the_window(qtbot, h_window, shots, request, tmp_path, capsys) -> None:
     from PIL import Image as PILImage
 
-    win, shots = h_window, Shots(shot_dir(request, tmp_path))
+    win = h_window
     choose_menu(qtbot, win, "File", "Open demo")
     qtbot.waitUntil(lambda: len(ready_items(win)) == 5, timeout=120000)
     wait_idle(qtbot, win)

@@ -12,7 +12,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QScrollArea
 
 from tests.workflows.h_driver import (
-    Shots,
     check_box,
     choose_menu,
     click,
@@ -20,14 +19,13 @@ from tests.workflows.h_driver import (
     drag,
     pane_point,
     ready_items,
-    shot_dir,
     type_into,
     wait_idle,
 )
 
 
-def test_two_rois_acr_study_started_by_click_rated_and_analysed(qtbot, h_window, request, tmp_path) -> None:
-    win, shots = h_window, Shots(shot_dir(request, tmp_path))
+def test_two_rois_acr_study_started_by_click_rated_and_analysed(qtbot, h_window, shots, request, tmp_path) -> None:
+    win = h_window
     choose_menu(qtbot, win, "File", "Open demo")
     qtbot.waitUntil(lambda: len(ready_items(win)) == 5, timeout=120000)
     wait_idle(qtbot, win)

@@ -17,12 +17,19 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QLineEdit, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
-from tests.workflows.conftest import Screenshots, key
-from tests.workflows.h_driver import check_box, choose_menu, click, drop_files, open_window, ready_items
+from tests.workflows.conftest import key
+from tests.workflows.h_driver import (
+    answer_file_dialog,
+    check_box,
+    choose_menu,
+    click,
+    drop_files,
+    open_window,
+    ready_items,
+)
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SRGAN = "srgan_leftthomas_x4"
@@ -38,65 +45,14 @@ def win(qtbot, tmp_path, monkeypatch, shared):
     window.close()
 
 
-@pytest.fixture
-def shots(request) -> Screenshots:
-    from tests.workflows.conftest import SHOTS_ROOT
-
-    return Screenshots(SHOTS_ROOT / request.node.name)
-
-
-def type_path_and_enter(path: Path, timeout_ms: int = 20000) -> list[str]:
-    """When the next file dialog opens, type `path` into its name field and press Enter.
-    (Armed before the key that opens the modal dialog.) Returns a list receiving its title."""
-    from shiboken6 import isValid
-
-    seen: list[str] = []
-
-    def enter(dialog, name, tries: int) -> None:
-        if not isValid(dialog) or not dialog.isVisible():
-            return
-        if tries <= 0:
-            # Never leave a modal dialog open: the test then fails on its wait instead of hanging the suite.
-            dialog.reject()
-            return
-        popup = name.completer().popup() if name.completer() is not None else None
-        if popup is not None and popup.isVisible():   # the completion list would take the Enter
-            QTest.keyClick(popup, Qt.Key.Key_Escape)
-        if tries % 2:
-            QTest.keyClick(name, Qt.Key.Key_Return)
-        else:   # on a loaded machine the completer can swallow the Enter: click the dialog's Open/Save button
-            box = dialog.findChild(QDialogButtonBox)
-            button = box.button(QDialogButtonBox.StandardButton.Open) or box.button(
-                QDialogButtonBox.StandardButton.Save) if box is not None else None
-            if button is not None and button.isEnabled():
-                QTest.mouseClick(button, Qt.MouseButton.LeftButton)
-        QTimer.singleShot(200, lambda: enter(dialog, name, tries - 1))
-
-    def attempt(left: int) -> None:
-        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible()),
-                      None)
-        if dialog is None:
-            if left > 0:
-                QTimer.singleShot(50, lambda: attempt(left - 50))
-            return
-        seen.append(dialog.windowTitle())
-        name = dialog.findChild(QLineEdit, "fileNameEdit")
-        name.selectAll()
-        QTest.keyClicks(name, str(path))
-        QTimer.singleShot(300, lambda: enter(dialog, name, 20))   # completions load asynchronously
-
-    QTimer.singleShot(50, lambda: attempt(timeout_ms))
-    return seen
-
-
 def save_with_ctrl_s(qtbot, window, path: Path) -> None:
-    seen = type_path_and_enter(path)
+    seen = answer_file_dialog(path)
     key(window, window, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: path.is_file() and seen == ["Save session"], timeout=20000)
 
 
 def open_with_ctrl_shift_o(qtbot, window, path: Path) -> None:
-    seen = type_path_and_enter(path)
+    seen = answer_file_dialog(path)
     key(window, window, Qt.Key.Key_O, CTRL | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: seen == ["Open session"] and window.session_path == path, timeout=20000)
 
@@ -128,7 +84,7 @@ def test_export_dialog_layout_is_saved_and_redone_by_the_cli(qtbot, win, shots, 
     wait_panes(qtbot, win, 2)
     from isp_viewer.ui.export_dialog import ExportDialog
 
-    seen = type_path_and_enter(tmp_path / "figure_source.ispv")
+    seen = answer_file_dialog(tmp_path / "figure_source.ispv")
     key(win, win, Qt.Key.Key_E, CTRL)
     qtbot.waitUntil(lambda: any(isinstance(w, ExportDialog) and w.isVisible() for w in QApplication.topLevelWidgets()),
                     timeout=20000)
@@ -141,7 +97,7 @@ def test_export_dialog_layout_is_saved_and_redone_by_the_cli(qtbot, win, shots, 
                     timeout=60000)
     shots(dialog, "export_dialog_labels_off")
     dialog_png = tmp_path / "dialog.png"
-    seen = type_path_and_enter(dialog_png)
+    seen = answer_file_dialog(dialog_png)
     click(dialog.save_button)
     qtbot.waitUntil(lambda: dialog_png.is_file() and seen == ["Export figure"], timeout=60000)
     click(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close))
