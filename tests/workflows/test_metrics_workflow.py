@@ -86,6 +86,15 @@ def test_demo_de2000_column_and_colour_map(qtbot, main_window, shots) -> None:
     assert bar.high.text() == number(zipper_hi) and "fixed range" in bar.range_label.text()
     shots(win, "demo_zipper_map")
 
+    choose_combo(qtbot, win.analysis.mode, "Colour: false colour")   # a*b* distance, range up to the 99th percentile
+    qtbot.waitUntil(lambda: bar.isVisible() and "false colour" in bar.title.text(), timeout=60000)
+    wait_idle(qtbot, win)
+    shots(win, "demo_false_colour_map")
+    maps = [colour_map(item.image.rgb(), ref.image.rgb(), "false-colour").data for item in methods]
+    p99 = float(np.percentile(np.concatenate([sample(m) for m in maps]), 99.0))
+    assert bar.high.text() == number(max(p99, 1.0)) and bar.low.text() == "0"
+    assert "a*b*" in pane.title.text() or "false colour" in pane.title.text()
+
 
 def test_real_raw_without_ground_truth_gets_no_reference_metrics(qtbot, main_window, shots, data) -> None:
     from isp_viewer.metrics.brisque import brisque
