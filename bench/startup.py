@@ -51,6 +51,19 @@ def child(t0: float, files: list[str], until: str) -> None:
 
     from PySide6.QtWidgets import QApplication
 
+    # The app starts importing the network panel (and torch) on a worker once a pane shows pixels;
+    # that import can land in sys.modules before this poll sees the pixels, so the modules are
+    # also taken at the moment the app asks for it, which is after the first pixels by design.
+    from isp_viewer.ui.window_methods import MethodRunner
+
+    request_models = MethodRunner.load_models_in_background
+
+    def recorded_request(self) -> None:
+        marks.setdefault("modules_at_models_request", sorted(m for m in ("torch", "scipy") if m in sys.modules))
+        request_models(self)
+
+    MethodRunner.load_models_in_background = recorded_request   # type: ignore[method-assign]
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     painted = FirstPaint()
     app.installEventFilter(painted)   # the first paint of any widget of the window: it is on screen
@@ -66,7 +79,8 @@ def child(t0: float, files: list[str], until: str) -> None:
         if shown and "first_pixels" not in marks:
             shown[0].view_widget.viewport().repaint()   # the pixels drawn, not just handed over
             mark("first_pixels")
-            marks["modules_at_first_pixels"] = sorted(m for m in ("torch", "scipy") if m in sys.modules)
+            marks["modules_at_first_pixels"] = marks.get("modules_at_models_request",
+                                                         sorted(m for m in ("torch", "scipy") if m in sys.modules))
             if until == "first_pixels":
                 finish()
         items = window.session.items.values()
