@@ -239,19 +239,25 @@ class TiledRun:
                              f"tile; expected x{s}")
         ylo, yhi, wy = axis_weights(core[0], core[1], self.h, self.half, s, self.mode)
         xlo, xhi, wx = axis_weights(core[2], core[3], self.w, self.half, s, self.mode)
+        piece = y[ylo - iy0 * s:yhi - iy0 * s, xlo - ix0 * s:xhi - ix0 * s]
+        if self.half == 0:   # no blend band: the cores partition the output, each pixel is written once
+            if self._out is None:
+                self._out = np.empty((self.h * s, self.w * s) + y.shape[2:], np.float32)
+            self._out[ylo:yhi, xlo:xhi] = piece
+            return
         if self._out is None:
             self._out = np.zeros((self.h * s, self.w * s) + y.shape[2:], np.float32)
             self._weight = np.zeros((self.h * s, self.w * s), np.float32)
-        piece = y[ylo - iy0 * s:yhi - iy0 * s, xlo - ix0 * s:xhi - ix0 * s]
         w2 = wy[:, None] * wx[None, :]
         assert self._weight is not None  # allocated together with _out above
         self._out[ylo:yhi, xlo:xhi] += piece * (w2 if piece.ndim == 2 else w2[..., None])
         self._weight[ylo:yhi, xlo:xhi] += w2
 
     def _result(self) -> np.ndarray:
-        assert self._out is not None and self._weight is not None
+        assert self._out is not None
         out = self._out
-        out /= self._weight if out.ndim == 2 else self._weight[..., None]
+        if self._weight is not None:
+            out /= self._weight if out.ndim == 2 else self._weight[..., None]
         self._out = self._weight = None
         return out
 
