@@ -9,8 +9,6 @@ torchvision or a compiler): they are timed alone.
 
 from __future__ import annotations
 
-import types
-
 import cv2
 import numpy as np
 from _timing import timed
@@ -20,6 +18,7 @@ from isp_viewer.metrics.brisque import brisque
 from isp_viewer.metrics.colour_difference import de2000
 from isp_viewer.metrics.niqe import niqe
 from isp_viewer.metrics.registration import register
+from tests.metrics.torchmetrics_reference import torchmetrics_dists, torchmetrics_lpips
 
 
 def _line(label: str, ours: tuple[float, float], base: tuple[float, float] | None, note: str = "") -> None:
@@ -37,38 +36,6 @@ def _colour_science_de(test: np.ndarray, ref: np.ndarray) -> float:
         return colour.XYZ_to_Lab(colour.sRGB_to_XYZ(a.astype(np.float64)))
 
     return float(colour.delta_E(lab(test), lab(ref), method="CIE 2000").mean())
-
-
-def _torchmetrics_lpips(net: str, feats, a: np.ndarray, b: np.ndarray) -> float:
-    import torch
-    import torchmetrics.functional.image.lpips as tm
-
-    original = tm._get_tv_model_features
-    tm._get_tv_model_features = lambda name, pretrained=False: feats
-    try:
-        model = tm._LPIPS(pretrained=True, net=net, pnet_rand=True).eval()
-    finally:
-        tm._get_tv_model_features = original
-    with torch.no_grad():
-        return float(model(torch.from_numpy(a.transpose(2, 0, 1))[None], torch.from_numpy(b.transpose(2, 0, 1))[None],
-                           normalize=True))
-
-
-def _torchmetrics_dists(feats, a: np.ndarray, b: np.ndarray) -> float:
-    import torch
-    import torchmetrics.functional.image.dists as tm
-
-    saved = (tm._TORCHVISION_AVAILABLE, getattr(tm, "vgg16", None), getattr(tm, "VGG16_Weights", None))
-    tm._TORCHVISION_AVAILABLE = True
-    tm.vgg16 = lambda weights=None: types.SimpleNamespace(features=feats)
-    tm.VGG16_Weights = types.SimpleNamespace(DEFAULT=None)
-    try:
-        model = tm.DISTSNetwork(load_weights=True).eval()
-    finally:
-        tm._TORCHVISION_AVAILABLE, tm.vgg16, tm.VGG16_Weights = saved
-    with torch.no_grad():
-        return float(model(torch.from_numpy(a.transpose(2, 0, 1))[None],
-                           torch.from_numpy(b.transpose(2, 0, 1))[None]).detach())
 
 
 def run_new_metrics(test: np.ndarray, ref: np.ndarray, perceptual_size: int) -> bool:
@@ -102,7 +69,7 @@ def run_new_metrics(test: np.ndarray, ref: np.ndarray, perceptual_size: int) -> 
         feats = build_features(net)
         model = Lpips(net, feats)
         ours_v, ow, oc = timed(lambda model=model, a=a, b=b: model(a, b), 1)
-        base_v, bw, bc = timed(lambda net=net, feats=feats, a=a, b=b: _torchmetrics_lpips(net, feats, a, b), 1)
+        base_v, bw, bc = timed(lambda net=net, feats=feats, a=a, b=b: torchmetrics_lpips(net, feats, a, b), 1)
         agree = abs(ours_v - base_v) <= 1e-4 * max(1e-6, abs(base_v))
         ok &= agree
         _line(f"LPIPS-{net} {side}px (torchm.)", (ow, oc), (bw, bc), f"{ours_v:.6f} vs {base_v:.6f} "
@@ -111,7 +78,7 @@ def run_new_metrics(test: np.ndarray, ref: np.ndarray, perceptual_size: int) -> 
     a, b = np.ascontiguousarray(test[:side, :side]), np.ascontiguousarray(ref[:side, :side])
     feats = build_features("vgg")
     ours_v, ow, oc = timed(lambda: Dists(feats)(a, b), 1)
-    base_v, bw, bc = timed(lambda: _torchmetrics_dists(feats, a, b), 1)
+    base_v, bw, bc = timed(lambda: torchmetrics_dists(feats, a, b), 1)
     agree = abs(ours_v - base_v) <= 1e-4
     ok &= agree
     _line(f"DISTS {side}px (torchmetrics)", (ow, oc), (bw, bc), f"{ours_v:.6f} vs {base_v:.6f} "

@@ -1,6 +1,5 @@
 """LPIPS and DISTS: the full pipeline with a random backbone and the wheel's real heads."""
 
-import types
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import torch
 from isp_viewer.core.errors import InputError
 from isp_viewer.metrics.backbones import BACKBONE_FILES, build_features, find_backbone, load_features
 from isp_viewer.metrics.perceptual import Dists, Lpips, dists, head_file, lpips, unavailable_reason
+from tests.metrics.torchmetrics_reference import torchmetrics_dists, torchmetrics_lpips
 
 pytestmark = pytest.mark.skipif(head_file("lpips_models/alex.pth") is None,
                                 reason="needs the torchmetrics wheel (LPIPS/DISTS heads)")
@@ -25,46 +25,19 @@ def _pair(h=64, w=72, seed=0):
     return np.clip(ref + rng.normal(0, 0.1, ref.shape).astype(np.float32), 0, 1), ref
 
 
-def _torchmetrics_lpips(net, feats, a, b):
-    import torchmetrics.functional.image.lpips as tm
-
-    original = tm._get_tv_model_features
-    tm._get_tv_model_features = lambda name, pretrained=False: feats
-    try:
-        model = tm._LPIPS(pretrained=True, net=net, pnet_rand=True).eval()
-    finally:
-        tm._get_tv_model_features = original
-    ta = torch.from_numpy(a.transpose(2, 0, 1))[None]
-    tb = torch.from_numpy(b.transpose(2, 0, 1))[None]
-    with torch.no_grad():
-        return float(model(ta, tb, normalize=True))
-
-
 @pytest.mark.parametrize("net", ["alex", "vgg"])
 def test_lpips_equals_torchmetrics_with_the_same_random_backbone(net):
     feats = _random_features(net)
     a, b = _pair()
     ours = Lpips(net, feats)(a, b)
     assert ours > 0 and Lpips(net, feats)(b, b) == 0.0
-    assert ours == pytest.approx(_torchmetrics_lpips(net, feats, a, b), rel=1e-4)
+    assert ours == pytest.approx(torchmetrics_lpips(net, feats, a, b), rel=1e-4)
 
 
 def test_dists_equals_torchmetrics_with_the_same_random_backbone():
-    import torchmetrics.functional.image.dists as tm
-
     feats = _random_features("vgg", 1)
     a, b = _pair(48, 40, 2)
-    saved = (tm._TORCHVISION_AVAILABLE, getattr(tm, "vgg16", None), getattr(tm, "VGG16_Weights", None))
-    tm._TORCHVISION_AVAILABLE = True
-    tm.vgg16 = lambda weights=None: types.SimpleNamespace(features=feats)
-    tm.VGG16_Weights = types.SimpleNamespace(DEFAULT=None)
-    try:
-        model = tm.DISTSNetwork(load_weights=True).eval()
-    finally:
-        tm._TORCHVISION_AVAILABLE, tm.vgg16, tm.VGG16_Weights = saved
-    with torch.no_grad():
-        ta, tb = torch.from_numpy(a.transpose(2, 0, 1))[None], torch.from_numpy(b.transpose(2, 0, 1))[None]
-        expected = float(model(ta, tb).detach())
+    expected = torchmetrics_dists(feats, a, b)
     ours = Dists(feats)(a, b)
     assert ours == pytest.approx(expected, abs=1e-5)
     assert abs(Dists(feats)(b, b)) < 1e-5 < ours
