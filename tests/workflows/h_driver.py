@@ -98,6 +98,16 @@ def ready_items(window) -> list:
     return [i for i in window.session.items.values() if i.status == "ready"]
 
 
+DEMO_PANES = 5   # ground truth, bilinear, Malvar, Menon, demosaicnet
+
+
+def open_demo(qtbot, window, timeout: int = 120000) -> None:
+    """File > Open demo by clicks, then wait until its five panes are ready and nothing is pending."""
+    choose_menu(qtbot, window, "File", "Open demo")
+    qtbot.waitUntil(lambda: len(ready_items(window)) == DEMO_PANES, timeout=timeout)
+    wait_idle(qtbot, window)
+
+
 def open_window(qtbot, tmp_path: Path, monkeypatch, weights: Path | None = None):
     """The app's main window at its default size, shown, with settings and studies kept in tmp_path."""
     import pyqtgraph as pg

@@ -11,14 +11,12 @@ from PySide6.QtCore import QPoint
 
 from isp_viewer.core.region import Region
 from isp_viewer.metrics import ISP_PAPER, psnr_ssim
-from tests.workflows.h_driver import check_box, choose_combo, choose_menu, hover, ready_items, wait_idle
+from tests.workflows.h_driver import check_box, choose_combo, choose_menu, hover, open_demo, ready_items, wait_idle
 
 
 def test_demo_error_map_colour_bar_inspector_roi_table(qtbot, h_window, shots, request, tmp_path) -> None:
     win = h_window
-    choose_menu(qtbot, win, "File", "Open demo")
-    qtbot.waitUntil(lambda: len(ready_items(win)) == 5, timeout=120000)
-    wait_idle(qtbot, win)
+    open_demo(qtbot, win)
     qtbot.waitUntil(lambda: len(win.analysis.rows) == 4, timeout=30000)
     shots(win, "demo_opened")
     ref = win.session.reference

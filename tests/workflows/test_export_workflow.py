@@ -21,10 +21,9 @@ from tests.workflows.h_driver import (
     choose_combo,
     choose_menu,
     click,
-    ready_items,
+    open_demo,
     type_into,
     visible_dialogs,
-    wait_idle,
 )
 
 
@@ -32,9 +31,7 @@ def test_export_png_pdf_pptx_from_the_window(qtbot, h_window, shots, request, tm
     from PIL import Image as PILImage
 
     win = h_window
-    choose_menu(qtbot, win, "File", "Open demo")
-    qtbot.waitUntil(lambda: len(ready_items(win)) == 5, timeout=120000)
-    wait_idle(qtbot, win)
+    open_demo(qtbot, win)
     check_box(win.analysis.roi)
     qtbot.waitUntil(lambda: win.roi is not None, timeout=5000)
     choose_menu(qtbot, win, "Analysis", "Keep this ROI")

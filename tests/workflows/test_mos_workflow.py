@@ -11,24 +11,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QScrollArea
 
-from tests.workflows.h_driver import (
-    check_box,
-    choose_menu,
-    click,
-    click_tab,
-    drag,
-    pane_point,
-    ready_items,
-    type_into,
-    wait_idle,
-)
+from tests.workflows.h_driver import check_box, choose_menu, click, click_tab, drag, open_demo, pane_point, type_into
 
 
 def test_two_rois_acr_study_started_by_click_rated_and_analysed(qtbot, h_window, shots, request, tmp_path) -> None:
     win = h_window
-    choose_menu(qtbot, win, "File", "Open demo")
-    qtbot.waitUntil(lambda: len(ready_items(win)) == 5, timeout=120000)
-    wait_idle(qtbot, win)
+    open_demo(qtbot, win)
 
     # ROI on, keep it; drag it elsewhere in a pane, keep it again
     check_box(win.analysis.roi)
