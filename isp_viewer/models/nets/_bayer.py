@@ -1,6 +1,7 @@
 """2x2 Bayer helpers shared by the RAW networks (PyNET, PyNET-CA, SGNet, CycleISP): checking a
 mosaic and its CFA, bringing any phase to RGGB (by reflection or by flips) and packing 2x2 cells
-into planes. demosaicnet keeps its own cell-shift padding: it also serves the 6x6 X-Trans cell.
+into planes. demosaicnet keeps its own cell-shift padding: it also serves the 6x6 X-Trans cell,
+whose trained layout (one for demosaicnet and Kokkinos MMNet) is written here once.
 
 Mosaics here are HxW float32 arrays whose CFA string reads the 2x2 cell row-major from pixel (0, 0).
 """
@@ -10,6 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 from isp_viewer.core.errors import ModelError
+
+# The 6x6 X-Trans cell, row-major from pixel (0, 0), that both demosaicnet (mosaic.xtrans_cell) and
+# Kokkinos & Lefkimmiatis (utils.generate_mask 'xtrans') were trained on; each network's tests
+# check it against its own upstream.
+TRAINED_XTRANS_CELL = (
+    "GBGGRG"
+    "RGRBGB"
+    "GBGGRG"
+    "GRGGBG"
+    "BGBRGR"
+    "GRGGBG"
+)
 
 # Position (row, column) of the red sample in each supported 2x2 pattern.
 RED_OFFSET = {"RGGB": (0, 0), "GRBG": (0, 1), "GBRG": (1, 0), "BGGR": (1, 1)}

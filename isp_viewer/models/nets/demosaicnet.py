@@ -45,6 +45,7 @@ import torch
 from torch import nn
 
 from isp_viewer.core.errors import ModelError
+from isp_viewer.models.nets._bayer import TRAINED_XTRANS_CELL
 from isp_viewer.models.spec import InputConvention, InputKind, ModelSpec, Task, WeightFile
 
 WIDTH = 64
@@ -52,14 +53,7 @@ BAYER_DEPTH = 15
 XTRANS_DEPTH = 11
 
 BAYER_CFA = "GRBG"  # G at (0,0), R at (0,1), B at (1,0): demosaicnet.mosaic.bayer
-XTRANS_CFA = (      # demosaicnet.mosaic.xtrans_cell, row-major
-    "GBGGRG"
-    "RGRBGB"
-    "GBGGRG"
-    "GRGGBG"
-    "BGBRGR"
-    "GRGGBG"
-)
+XTRANS_CFA = TRAINED_XTRANS_CELL  # demosaicnet.mosaic.xtrans_cell, row-major
 XTRANS_MIRROR_PHASES = (1, 4)  # cell rows/columns the 6x6 pattern is mirror-symmetric about
 
 BAYER_SHRINK = 31   # output pixels lost per side by the valid convolutions

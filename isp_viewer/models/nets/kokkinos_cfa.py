@@ -23,16 +23,10 @@ import torch
 import torch.nn.functional as F
 
 from isp_viewer.core.errors import ModelError
+from isp_viewer.models.nets._bayer import TRAINED_XTRANS_CELL
 
 BAYER_ANCHOR = "RGGB"
-XTRANS_LAYOUT = (        # upstream utils.generate_mask 'xtrans', rows of the 6x6 cell from (0, 0)
-    "GBGGRG"
-    "RGRBGB"
-    "GBGGRG"
-    "GRGGBG"
-    "BGBRGR"
-    "GRGGBG"
-)
+XTRANS_LAYOUT = TRAINED_XTRANS_CELL  # upstream utils.generate_mask 'xtrans', rows of the 6x6 cell from (0, 0)
 LABELLINGS = ("swapped", "literal")
 CHANNEL_OF = {"R": 0, "G": 1, "B": 2}
 WMAD_SCALE = 0.6745          # median(|x|) / 0.6745 estimates the std of Gaussian noise
