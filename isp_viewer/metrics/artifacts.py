@@ -51,17 +51,13 @@ class ZipperResult:
 
 
 def zipper(test: ArrayLike, reference: ArrayLike, region: Region | None = None,
-           threshold: float = ZIPPER_THRESHOLD) -> ZipperResult:
-    """Lu & Tan's zipper map and percentage (module doc) of `test` against `reference`."""
-    phi = zipper_phi(*lab_pair(test, reference, region))
+           threshold: float = ZIPPER_THRESHOLD, lab: tuple[np.ndarray, np.ndarray] | None = None) -> ZipperResult:
+    """Lu & Tan's zipper map and percentage (module doc) of `test` against `reference`. lab: the
+    pair's `lab_pair(test, reference, region)` when the caller already has it."""
+    phi = zipper_phi(*(lab if lab is not None else lab_pair(test, reference, region)))
     mask = phi > threshold
     inner = mask[1:-1, 1:-1]
     return ZipperResult(phi, mask, float(100.0 * inner.mean()) if inner.size else 0.0)
-
-
-def chroma_error_map(test: ArrayLike, reference: ArrayLike, region: Region | None = None) -> np.ndarray:
-    """HxW float32 a*b* distance of `test` to `reference` (false colour, module doc)."""
-    return chroma_distance(*lab_pair(test, reference, region))
 
 
 def edge_mask(reference: ArrayLike, region: Region | None = None, threshold: float = EDGE_THRESHOLD) -> np.ndarray:
@@ -70,9 +66,10 @@ def edge_mask(reference: ArrayLike, region: Region | None = None, threshold: flo
 
 
 def false_colour(test: ArrayLike, reference: ArrayLike, region: Region | None = None,
-                 edges_only: bool = False) -> float:
-    """Mean a*b* distance over all pixels, or over the reference's edges; NaN if it has none."""
-    lab_t, lab_r = lab_pair(test, reference, region)
+                 edges_only: bool = False, lab: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Mean a*b* distance over all pixels, or over the reference's edges; NaN if it has none
+    (lab as for zipper)."""
+    lab_t, lab_r = lab if lab is not None else lab_pair(test, reference, region)
     chroma = chroma_distance(lab_t, lab_r)
     if not edges_only:
         return float(chroma.mean(dtype=np.float64))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.region import Region
@@ -137,6 +137,71 @@ def _perceptual(kind: str, backbones: Mapping[str, str] | None) -> Callable:
     return _perceptual_model(kind, str(path))
 
 
+def metric_evaluator(output: ArrayLike, reference: ArrayLike | None, convention: Convention = ISP_PAPER,
+                     region: Region | None = None,
+                     backbones: Mapping[str, str] | None = None) -> Callable[[str], float]:
+    """value(name) for catalogue metric `name` of `output` against `reference`; what several
+    metrics share (PSNR with SSIM, the pair's CIELAB, the CIEDE2000 map) is computed once per
+    evaluator. A metric that needs the absent reference raises InputError; one that cannot run,
+    MetricUnavailable. Conventions as in compute_metrics."""
+    from isp_viewer.core.colour import lab_pair
+    from isp_viewer.core.image import as_unit_array
+    from isp_viewer.metrics.convention import crop_region
+
+    cache: dict[str, Any] = {}
+
+    def once(key: str, fn: Callable):
+        if key not in cache:
+            cache[key] = fn()
+        return cache[key]
+
+    def value(name: str) -> float:
+        from isp_viewer.metrics import artifacts, fidelity
+        from isp_viewer.metrics import colour_difference as cd
+
+        if CATALOGUE[name].needs_reference and reference is None:
+            raise InputError(f"{name} needs a reference image (--ref)")
+        ref = cast(ArrayLike, reference)
+        if name in ("PSNR", "SSIM"):
+            both = once("psnr_ssim", lambda: fidelity.psnr_ssim(output, ref, convention, region))
+            return both.psnr if name == "PSNR" else both.ssim
+        if name == "MS-SSIM":
+            return fidelity.ms_ssim(output, ref, convention, region)
+        if name == "FLIP":
+            from isp_viewer.metrics.flip import flip
+
+            return flip(output, ref, region=region)[0]
+
+        def lab() -> tuple:
+            return once("lab", lambda: lab_pair(output, ref, region))
+
+        if name in ("dE2000", "dE2000-p95"):
+            de = once("de", lambda: cd.de2000(output, ref, region, lab=lab()))
+            return de.mean if name == "dE2000" else de.p95
+        if name == "dEITP":
+            return float(cd.deitp_map(output, ref, region).mean(dtype="float64"))
+        if name == "zipper":
+            return artifacts.zipper(output, ref, region, lab=lab()).percent
+        if name in ("false-colour", "false-colour-edges"):
+            return artifacts.false_colour(output, ref, region, edges_only=name.endswith("edges"), lab=lab())
+        if name in ("LPIPS", "LPIPS-VGG", "DISTS"):
+            kind = {"LPIPS": "alex", "LPIPS-VGG": "vgg", "DISTS": "dists"}[name]
+            model = _perceptual(kind, backbones)
+            x = crop_region(as_unit_array(output, "test image"), region, "test image")
+            y = crop_region(as_unit_array(ref, "reference image"), region, "reference image")
+            return model(x, y)
+        image = once("image", lambda: crop_region(as_unit_array(output, "image"), region, "image"))
+        if name == "NIQE":
+            from isp_viewer.metrics.niqe import niqe
+
+            return niqe(image)
+        from isp_viewer.metrics.brisque import brisque
+
+        return brisque(image)
+
+    return lambda name: float(value(name))
+
+
 def compute_metrics(names: Sequence[str] | str, output: ArrayLike, reference: ArrayLike | None,
                     convention: Convention = ISP_PAPER, region: Region | None = None,
                     backbones: Mapping[str, str] | None = None) -> list[MetricValue]:
@@ -147,60 +212,12 @@ def compute_metrics(names: Sequence[str] | str, output: ArrayLike, reference: Ar
     torchvision files (else the torch cache is searched). Raises MetricUnavailable with the
     reason when a metric cannot run, InputError when a reference is needed but absent.
     """
-    from isp_viewer.core.image import as_unit_array
-    from isp_viewer.metrics.convention import crop_region
-
     wanted = resolve(names)
     missing_ref = [n for n in wanted if CATALOGUE[n].needs_reference and reference is None]
     if missing_ref:
         raise InputError(f"{', '.join(missing_ref)} need a reference image (--ref)")
-    cache: dict[str, object] = {}
-
-    def once(key: str, fn: Callable):
-        if key not in cache:
-            cache[key] = fn()
-        return cache[key]
-
-    ref = cast(ArrayLike, reference)  # not None wherever a metric needs it (checked above)
-
-    def value(name: str) -> float:
-        from isp_viewer.metrics import artifacts, fidelity
-        from isp_viewer.metrics import colour_difference as cd
-
-        if name in ("PSNR", "SSIM"):
-            both = once("psnr_ssim", lambda: fidelity.psnr_ssim(output, ref, convention, region))
-            return both.psnr if name == "PSNR" else both.ssim
-        if name == "MS-SSIM":
-            return fidelity.ms_ssim(output, ref, convention, region)
-        if name == "FLIP":
-            from isp_viewer.metrics.flip import flip
-
-            return flip(output, ref, region=region)[0]
-        if name in ("dE2000", "dE2000-p95"):
-            de = once("de", lambda: cd.de2000(output, ref, region))
-            return de.mean if name == "dE2000" else de.p95
-        if name == "dEITP":
-            return float(cd.deitp_map(output, ref, region).mean(dtype="float64"))
-        if name == "zipper":
-            return artifacts.zipper(output, ref, region).percent
-        if name in ("false-colour", "false-colour-edges"):
-            return artifacts.false_colour(output, ref, region, edges_only=name.endswith("edges"))
-        if name in ("LPIPS", "LPIPS-VGG", "DISTS"):
-            kind = {"LPIPS": "alex", "LPIPS-VGG": "vgg", "DISTS": "dists"}[name]
-            model = _perceptual(kind, backbones)
-            x = crop_region(as_unit_array(output, "test image"), region, "test image")
-            y = crop_region(as_unit_array(ref, "reference image"), region, "reference image")
-            return model(x, y)
-        image = crop_region(as_unit_array(output, "image"), region, "image")
-        if name == "NIQE":
-            from isp_viewer.metrics.niqe import niqe
-
-            return niqe(image)
-        from isp_viewer.metrics.brisque import brisque
-
-        return brisque(image)
-
-    return [MetricValue(n, float(value(n)), CATALOGUE[n].convention_text(convention)) for n in wanted]
+    value = metric_evaluator(output, reference, convention, region, backbones)
+    return [MetricValue(n, value(n), CATALOGUE[n].convention_text(convention)) for n in wanted]
 
 
 def score(test: ArrayLike, reference: ArrayLike | None, conv: Convention,

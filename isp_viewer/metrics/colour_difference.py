@@ -37,14 +37,17 @@ class ColourDifference:
     convention: str = DE2000_CONVENTION
 
 
-def de2000_map(test: ArrayLike, reference: ArrayLike, region: Region | None = None) -> np.ndarray:
-    """HxW float32 CIEDE2000 of `test` against `reference` (same grid)."""
-    return de2000_lab_map(*lab_pair(test, reference, region))
+def de2000_map(test: ArrayLike, reference: ArrayLike, region: Region | None = None,
+               lab: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """HxW float32 CIEDE2000 of `test` against `reference` (same grid). lab: the pair's
+    `lab_pair(test, reference, region)` when the caller already has it."""
+    return de2000_lab_map(*(lab if lab is not None else lab_pair(test, reference, region)))
 
 
-def de2000(test: ArrayLike, reference: ArrayLike, region: Region | None = None) -> ColourDifference:
-    """Mean and 95th-percentile CIEDE2000 over the pixels of the pair."""
-    d = de2000_map(test, reference, region)
+def de2000(test: ArrayLike, reference: ArrayLike, region: Region | None = None,
+           lab: tuple[np.ndarray, np.ndarray] | None = None) -> ColourDifference:
+    """Mean and 95th-percentile CIEDE2000 over the pixels of the pair (lab as for de2000_map)."""
+    d = de2000_map(test, reference, region, lab)
     return ColourDifference(float(d.mean(dtype=np.float64)), float(np.percentile(d, 95)))
 
 

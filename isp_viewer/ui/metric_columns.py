@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from isp_viewer.core.errors import IspViewerError
 from isp_viewer.core.region import Region
 from isp_viewer.core.session import DEFAULT_METRICS
-from isp_viewer.metrics.catalogue import CATALOGUE, compute_metrics
+from isp_viewer.metrics.catalogue import CATALOGUE, metric_evaluator
 from isp_viewer.metrics.convention import ArrayLike, Convention
 
 OFFERED = ("PSNR", "SSIM", "MS-SSIM", "dE2000", "zipper", "false-colour", "NIQE", "BRISQUE", "LPIPS", "DISTS")
@@ -54,9 +54,10 @@ def metric_values(names: Sequence[str], output: ArrayLike, reference: ArrayLike 
     """{name: value or None} and the reasons of those that could not be computed."""
     values: dict[str, float | None] = {}
     reasons: list[str] = []
+    value = metric_evaluator(output, reference, conv, region)   # shared work (PSNR+SSIM, CIELAB) done once
     for name in names:
         try:
-            values[name] = compute_metrics([name], output, reference, conv, region)[0].value
+            values[name] = value(name)
         except (IspViewerError, ValueError) as err:
             values[name] = None
             reasons.append(str(err))
