@@ -104,9 +104,7 @@ class SessionImageProvider:
             return self.input_image(options.input_id)
         if isinstance(options, LibRawOptions):
             path = self._path(self.source_input)
-            return render_libraw(path, RawOptions(options.demosaic.upper(), options.wb,
-                                                  "linear" if options.output.lower() == "linear" else "srgb",
-                                                  int(options.bits)))
+            return render_libraw(path, options)   # the session's LibRawOptions, half_size included
         if isinstance(options, ClassicalOptions):
             algorithm = CLASSICAL_ALIASES.get(options.algorithm.lower())
             if algorithm is None:

@@ -44,7 +44,6 @@ AUTOSAVE_SUFFIX = ".autosave"
 INPUT_KINDS = ("raw", "image")
 CFA_PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
 LIBRAW_OUTPUTS = ("linear", "sRGB", "srgb")   # "sRGB": how early files spell it (read as "srgb")
-VIEW_MODES_FALLBACK = "image"
 LIBRAW_BITS = (8, 16)
 
 #: MIGRATIONS[n] turns a version-n document (a plain dict) into a version-(n+1) one.
