@@ -5,6 +5,7 @@ Everything here runs off the GUI thread and returns plain arrays and tuples.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,11 +26,15 @@ MODES = (("image",) + tuple(f"error:{k}" for k in ERROR_KINDS) + ("fft:amplitude
          + tuple(f"error:{k}" for k in COLOUR_ERROR_KINDS))
 
 
+@functools.lru_cache(maxsize=16)
 def lut(name: str) -> np.ndarray:
-    """256x3 uint8 colour table from matplotlib (diverging maps for signed data)."""
+    """256x3 uint8 colour table from matplotlib (diverging maps for signed data); built once per
+    map (read-only: the panes and the colour bar share it)."""
     import matplotlib
 
-    return (matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255 + 0.5).astype(np.uint8)
+    table = (matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255 + 0.5).astype(np.uint8)
+    table.flags.writeable = False
+    return table
 
 
 def colorize(values: np.ndarray, lo: float, hi: float, cmap: str) -> np.ndarray:

@@ -70,13 +70,10 @@ class ColourBar(QWidget):
         layout.addWidget(self.strip)
         layout.addLayout(ticks)
         layout.addWidget(self.range_label)
-        self.lo = self.hi = 0.0
-        self.max_value: float | None = None
 
     def set_scale(self, quantity: str, lo: float, hi: float, colours: np.ndarray, how: str,
                   extreme: float | None, panes: int) -> None:
         """colours: 256x3 uint8 (the map the panes use); how: how lo..hi was chosen."""
-        self.lo, self.hi, self.max_value = lo, hi, extreme
         self.strip.colours = colours
         self.strip.update()
         self.title.setText(f"{quantity}: colour scale shared by all {panes} pane(s)")

@@ -56,7 +56,6 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
         self.swipe_on = False
         self.flickering = False
         self.last_error = ""
-        self._cursor = (0.0, 0.0)
         self.fit_mode = True   # keep fitting on resize until the user zooms or pans
         self._last_roi: Region | None = None   # where the ROI comes back when it is switched on again
         self._build_central()
@@ -135,7 +134,6 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
         dock.setObjectName("display")
         dock.setWidget(display)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.docks_area = Qt.DockWidgetArea.RightDockWidgetArea
 
         self.analysis = AnalysisPanel()
         dock = QDockWidget("Analysis", self)

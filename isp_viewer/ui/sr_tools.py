@@ -104,7 +104,7 @@ def _ready(window, gt_id: int, scale: int, hr: Image, lr: Image) -> None:
     lr_item = session.add_item(f"{name} · bicubic ×1/{scale} (SR input)", key, SimulatedLowRes(scale))
     session.update_item(lr_item.id, image=lr, status="ready", message="")
     window.set_current(lr_item.id)
-    window.models.set_source(lr)
+    window._set_models_source(lr)   # not window.models: that would build the network panel (torch) here
     window.analysis.use_sr_convention(scale)
     window.statusBar().showMessage(f"SR input ×1/{scale} ready ({lr.width}×{lr.height}); tick an SR network and "
                                    f"Run. Scored on the HR grid: {window.analysis.current_convention().describe()}",

@@ -39,7 +39,7 @@ class AnalysisControls:
     def _apply_analysis_displays(self, result: dict) -> None:
         if self.analysis_mode == "image":
             return   # back to images meanwhile
-        ref = self._reference_size()
+        ref = self.session.reference_size()
         for item_id, shown in result.items():
             pane, item = self.panes.get(item_id), self.session.items.get(item_id)
             if pane is None or item is None or ref is None:
@@ -86,7 +86,7 @@ class AnalysisControls:
         self.analysis.set_spectra(list(self.session.spectra.values()))
 
     def set_roi_enabled(self, on: bool) -> None:
-        ref = self._reference_size()
+        ref = self.session.reference_size()
         if not on:
             self._last_roi = self.session.roi or self._last_roi
             self.session.set_roi(None)
@@ -103,10 +103,6 @@ class AnalysisControls:
         x, y, w, h = (int(round(v)) for v in rect)
         self.session.set_roi(Region(x, y, max(w, 1), max(h, 1)))
 
-    def _on_roi_moved(self, source_id: int, rect) -> None:
-        x, y, w, h = (int(round(v)) for v in rect)
-        self.session.set_roi(Region(x, y, max(w, 1), max(h, 1)))
-
     def _on_roi_changed(self, region: Region | None) -> None:
         """Every pane shows the session's ROI (clamped to the image there), the toggle follows it."""
         rect = None if region is None else tuple(float(v) for v in region.as_tuple())
@@ -119,7 +115,6 @@ class AnalysisControls:
         self.schedule_analysis()
 
     def _on_mouse_moved(self, x: float, y: float) -> None:
-        self._cursor = (x, y)
         for pane in self.panes.values():
             pane.set_crosshair(x, y)
         self.coord_label.setText(f"x {int(math.floor(x))}  y {int(math.floor(y))}")
@@ -129,7 +124,7 @@ class AnalysisControls:
         """(pane label, value, normalised value, what the pane shows there: error, log-amplitude,
         phase, or "" for images) at reference pixel (x, y) for every pane."""
         rows = []
-        ref = self._reference_size()
+        ref = self.session.reference_size()
         for item in self.session.items.values():
             if item.image is None or ref is None:
                 continue

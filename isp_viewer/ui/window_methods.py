@@ -145,15 +145,15 @@ class MethodRunner:
     def study_stimulus(self, method_id: str, region: Region) -> np.ndarray:
         """Pixels of one pane inside a reference-grid region (outputs of another size are mapped)."""
         item = self.session.items.get(int(method_id))
-        ref = self._reference_size()
+        ref = self.session.reference_size()
         if item is None or item.image is None or ref is None:
             raise IspViewerError(f"method {method_id} is no longer open")
         img = item.image
         sx, sy = img.width / ref[0], img.height / ref[1]
         scaled = Region(int(round(region.x * sx)), int(round(region.y * sy)),
                         max(1, int(round(region.w * sx))), max(1, int(round(region.h * sy))))
-        display = img.to_display(self.exposure, self.gamma if img.linear else None)
-        return np.array(scaled.clip_to(img.width, img.height).crop(display), dtype=np.float32) / 255.0
+        crop = img.with_data(scaled.clip_to(img.width, img.height).crop(img.data))   # per-pixel: crop first
+        return crop.to_display(self.exposure, self.gamma if img.linear else None).astype(np.float32) / 255.0
 
     def _refresh_study_methods(self) -> None:
         methods = [(str(i), it.label) for i, it in self.session.items.items() if it.status == "ready"]

@@ -44,7 +44,7 @@ class PaneGrid:
         pane.set_busy(True)
         pane.clicked.connect(self.set_current)
         pane.mouse_moved.connect(self._on_mouse_moved)
-        pane.roi_moved.connect(self._on_roi_moved)
+        pane.roi_moved.connect(lambda _source_id, rect: self.set_roi(rect))
         pane.roi_done.connect(lambda _id: self.schedule_analysis())
         if self.session.roi is not None:
             pane.show_roi(self.roi)
@@ -69,7 +69,7 @@ class PaneGrid:
             pane.set_busy(False)
             self.schedule_analysis()
             self._refresh_study_methods()
-            first = self._reference_size() is None or item.id == self.session.reference_id
+            first = self.session.reference_size() is None or item.id == self.session.reference_id
             self._refresh_display(item)
             if item.id == self.session.reference_id:
                 self._relayout()   # the reference grid is known now: place every pane on it
@@ -135,7 +135,7 @@ class PaneGrid:
         while self.grid.count():
             self.grid.takeAt(0)
         panes = list(self.panes.values())
-        cols = grid_columns(len(panes), self._reference_size(), self.grid_host.width(), self.grid_host.height())
+        cols = grid_columns(len(panes), self.session.reference_size(), self.grid_host.width(), self.grid_host.height())
         self._columns = cols
         for i, pane in enumerate(panes):
             self.grid.addWidget(pane, i // cols, i % cols)
@@ -143,7 +143,7 @@ class PaneGrid:
             if item:
                 pane.set_title(item.label if item.status != "error" else f"{item.label} — failed",
                                pane.item_id == self.session.reference_id)
-        if self._reference_size():
+        if self.session.reference_size():
             for pane in panes:
                 if pane.display is not None and self.session.geometry(pane.item_id) is not None:
                     rect = self._rect_for(pane.item_id, pane.display)
@@ -152,12 +152,6 @@ class PaneGrid:
         if panes:
             QTimer.singleShot(0, lambda: self.panes and self._sync_viewport(next(iter(self.panes.values()))))
 
-    def _reference_size(self) -> tuple[int, int] | None:
-        ref = self.session.reference
-        if ref is None or ref.image is None:
-            return None
-        return ref.image.width, ref.image.height
-
     def _rect_for(self, item_id: int, display: np.ndarray,
                   full_size: tuple[int, int] | None = None) -> tuple[float, float]:
         """(w, h) on the reference grid for a pane's pixels: the session's geometry (an integer
@@ -165,7 +159,7 @@ class PaneGrid:
         geometry = self.session.geometry(item_id)
         if geometry is None:
             size = full_size or (display.shape[1], display.shape[0])
-            geometry = pane_geometry(size, self._reference_size() or size)
+            geometry = pane_geometry(size, self.session.reference_size() or size)
         return geometry.w, geometry.h
 
     def set_current(self, item_id: int) -> None:
@@ -184,7 +178,7 @@ class PaneGrid:
 
     def zoom_fit(self) -> None:
         self.fit_mode = True
-        view, ref = self.master_view(), self._reference_size()
+        view, ref = self.master_view(), self.session.reference_size()
         if view is not None and ref:
             # every pane's whole image: another shape may be taller than the reference
             shapes = [g for g in (self.session.geometry(i) for i in self.panes) if g is not None]
@@ -215,7 +209,8 @@ class PaneGrid:
             self.zoom_label.setText(f"zoom {pane.zoom_factor() * 100:.0f}%")
 
     def _relayout_if_shape_changed(self) -> None:
-        cols = grid_columns(len(self.panes), self._reference_size(), self.grid_host.width(), self.grid_host.height())
+        cols = grid_columns(len(self.panes), self.session.reference_size(), self.grid_host.width(),
+                            self.grid_host.height())
         if cols != getattr(self, "_columns", None):
             self._relayout()
 
@@ -242,8 +237,8 @@ class PaneGrid:
 
     def make_current_reference(self) -> None:
         if self.current_id is not None and self.session.items[self.current_id].status == "ready":
-            self.session.set_reference(self.current_id)   # chosen: metrics against it are shown
-            self.schedule_analysis()
+            self.session.set_reference(self.current_id)   # chosen: metrics against it are shown (its listener
+            # schedules the analysis)
 
     def _set_display(self, exposure: float | None = None, gamma: float | str | None = "keep") -> None:
         if exposure is not None:
