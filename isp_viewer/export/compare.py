@@ -41,7 +41,7 @@ from isp_viewer.export.session_file import (
 )
 from isp_viewer.io.raw import DEMOSAIC_ALGORITHMS, RAW_SUFFIXES, RawMosaic
 from isp_viewer.io.resize import parse_simulate_lr
-from isp_viewer.metrics.convention import ISP_PAPER, SR_PAPER, Convention
+from isp_viewer.metrics.convention import ISP_PAPER, SR_PAPER
 
 CLASSICAL_LABELS = {"bilinear": "Bilinear", "malvar": "Malvar-He-Cutler", "menon": "Menon 2007"}
 FIGURE_NAME = "figure"
@@ -56,12 +56,6 @@ class CompareRequest:
     simulate_cfa: str | None = None
     simulate_lr: str | None = None        # "bicubic:4"
     rois: tuple[str, ...] = ()            # "x,y,w,h" on the reference grid
-
-
-def convention_dict(conv: Convention) -> dict:
-    """The session file's form of a convention (the window writes the same keys)."""
-    return {"channel": conv.channel, "data_range": conv.data_range, "crop_border": conv.crop_border,
-            "quantize": conv.quantize_uint8, "name": conv.name}
 
 
 def parse_roi(text: str) -> Region:
@@ -93,7 +87,7 @@ def _method(spec: str, cfa: str) -> tuple[str, object]:
 
 def build_compare_doc(req: CompareRequest, session_path: str | Path) -> SessionDoc:
     """The session for `req`, with paths relative to the .ispv file's folder; InputError on bad input."""
-    from isp_viewer.export.provider import SessionImageProvider
+    from isp_viewer.export.provider import SessionImageProvider, convention_dict
     from isp_viewer.models.adapters import prepare_input
     from isp_viewer.models.loading import sha256_of_file
     from isp_viewer.models.registry import find_weights, get_spec

@@ -35,6 +35,12 @@ CLASSICAL_ALIASES = {"bilinear": "bilinear", "malvar": "malvar", "malvar2004": "
                      "menon2007": "menon"}
 
 
+def convention_dict(conv: Convention) -> dict:
+    """The session file's form of a convention (read back by convention_from_dict)."""
+    return {"channel": conv.channel, "data_range": conv.data_range, "crop_border": conv.crop_border,
+            "quantize": conv.quantize_uint8, "name": conv.name}
+
+
 def convention_from_dict(d: Mapping[str, Any]) -> Convention:
     if not d:
         return ISP_PAPER

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from isp_viewer.study.crops import Crop
-from isp_viewer.study.design import Method, Protocol, ReferenceMode, StudyDesign
+from isp_viewer.study.design import Method, Protocol, ReferenceMode, StudyDesign, methods_from_pairs
 
 
 class StudyDesignForm(QGroupBox):
@@ -33,7 +33,7 @@ class StudyDesignForm(QGroupBox):
 
     def __init__(self, methods: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__("Study design", parent)
-        self.methods = [Method(str(i), str(label)) for i, label in methods]
+        self.methods = list(methods_from_pairs(methods))
         h = QVBoxLayout(self)
         self.method_list = QListWidget()
         for m in self.methods:
@@ -103,7 +103,7 @@ class StudyDesignForm(QGroupBox):
         """Replace the methods on offer (the owner's panes changed); keeps the check marks it can."""
         checked = self._checked_ids()
         known = {m.id for m in self.methods}
-        self.methods = [Method(str(i), str(label)) for i, label in methods]
+        self.methods = list(methods_from_pairs(methods))
         self.method_list.clear()
         current_ref = self.reference_combo.currentData()
         self.reference_combo.clear()

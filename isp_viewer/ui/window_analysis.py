@@ -155,8 +155,9 @@ class AnalysisControls:
             for c, text in enumerate(row):
                 self.inspector.setItem(r, c, QTableWidgetItem(text))
 
-    def keep_roi(self) -> None:
-        region = self.roi_region()
+    def keep_roi(self, region: Region | None = None) -> None:
+        """Keep `region` (default: the live ROI) for figures and MOS crops."""
+        region = region or self.roi_region()
         if region is None:
             self.show_error("Turn the ROI on (Analysis › Region of interest) and place it first")
             return

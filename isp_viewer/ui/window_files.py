@@ -142,12 +142,11 @@ class FilesAndSessions:
         self.error_box = box
 
     def session_doc(self, base_dir: Path):
+        from isp_viewer.export.provider import convention_dict
         from isp_viewer.export.session_doc import build_doc
 
-        conv = self.analysis.current_convention()
-        convention = {"channel": conv.channel, "data_range": conv.data_range, "crop_border": conv.crop_border,
-                      "quantize": conv.quantize_uint8, "name": conv.name}
-        return build_doc(self.session, Path(base_dir), convention, figures=getattr(self, "figure_layouts", None))
+        return build_doc(self.session, Path(base_dir), convention_dict(self.analysis.current_convention()),
+                         figures=getattr(self, "figure_layouts", None))
 
     def keep_figure_layouts(self, doc) -> None:
         """The export dialog's edited layouts go into the session (and its autosave), so

@@ -171,8 +171,7 @@ class MatrixMode:
         """The opened cell's worst regions become kept ROIs, through the window's keep-ROI path."""
         regions = self.matrix_cell_regions()
         for region in regions:
-            self.session.set_roi(region)
-            self.keep_roi()
+            self.keep_roi(region)
         if regions:
             self.session.set_roi(regions[0])
             self.matrix_view.status.setText(f"kept {len(regions)} worst regions of {' / '.join(self.matrix_cell)}")
