@@ -59,6 +59,8 @@ class SessionImageProvider:
         self.device = device
         self.engine = engine   # None: the process's shared engine (isp_viewer.engine.run.shared_engine)
         self._images: dict[str, Image] = {}
+        self._inputs: dict[str, Image] = {}                   # input id -> its image (captions ask per method)
+        self._sr_pairs: dict[str, tuple[Image, Image]] = {}   # input id -> (HR ground truth, LR input)
 
     # -- inputs -------------------------------------------------------------------------------
     def _path(self, ref: InputRef) -> Path:
@@ -66,8 +68,13 @@ class SessionImageProvider:
 
     def _open(self, ref: InputRef):
         if ref.simulate_lr:   # SR protocol: methods run on the bicubic low-resolution copy
-            return simulate_low_resolution(self._ground_truth(ref), ref.simulate_lr)[1]
+            return self._sr_pair(ref)[1]
         return open_any(self._path(ref), simulate_cfa=ref.simulate_cfa)
+
+    def _sr_pair(self, ref: InputRef) -> tuple[Image, Image]:
+        if ref.id not in self._sr_pairs:
+            self._sr_pairs[ref.id] = simulate_low_resolution(self._ground_truth(ref), ref.simulate_lr)
+        return self._sr_pairs[ref.id]
 
     def _ground_truth(self, ref: InputRef) -> Image:
         opened = open_any(self._path(ref))
@@ -91,9 +98,14 @@ class SessionImageProvider:
         return self._open(self.source_input)
 
     def input_image(self, input_id: str) -> Image:
-        ref = self.doc.input(input_id)
+        """An input as shown (a RAW rendered by LibRaw's defaults); decoded once per provider."""
+        if input_id not in self._inputs:
+            self._inputs[input_id] = self._decode_input(self.doc.input(input_id))
+        return self._inputs[input_id]
+
+    def _decode_input(self, ref: InputRef) -> Image:
         if ref.simulate_lr:   # the ground truth on the grid SR outputs land on (cropped to a multiple of s)
-            return simulate_low_resolution(self._ground_truth(ref), ref.simulate_lr)[0]
+            return self._sr_pair(ref)[0]
         opened = open_any(self._path(ref))
         if isinstance(opened, RawMosaic):
             return render_libraw(self._path(ref), RawOptions())
