@@ -23,20 +23,8 @@ def default_store(inputs: str | Path, out: Path) -> Path:
 
 def metric_names(text: str) -> tuple[str, ...]:
     """--metrics psnr,de2000 -> catalogue names (look-ups ignore case and know its aliases)."""
-    try:
-        from isp_viewer.metrics.catalogue import resolve
-    except ImportError:   # before the catalogue: the metrics metrics.dataset scores
-        from isp_viewer.metrics.dataset import SUPPORTED_METRICS
+    from isp_viewer.metrics.catalogue import resolve
 
-        lookup = {m.lower(): m for m in SUPPORTED_METRICS}
-
-        def resolve(words: str) -> tuple[str, ...]:
-            names = [w.strip() for w in words.split(",") if w.strip()]
-            unknown = [w for w in names if w.lower() not in lookup]
-            if unknown or not names:
-                raise InputError(f"unknown metric {unknown[0] if unknown else text!r}; choose from "
-                                 f"{', '.join(SUPPORTED_METRICS)}")
-            return tuple(dict.fromkeys(lookup[w.lower()] for w in names))
     try:
         return resolve(text)
     except InputError as err:

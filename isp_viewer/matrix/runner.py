@@ -16,13 +16,8 @@ from typing import Protocol
 from isp_viewer.matrix.cells import MatrixSpec, Task
 from isp_viewer.matrix.store import ResultStore, TaskResult
 from isp_viewer.matrix.worker import Worker
+from isp_viewer.metrics.dataset import CancelLike, is_cancelled
 
-
-class _Event(Protocol):
-    def is_set(self) -> bool: ...
-
-
-CancelLike = Callable[[], bool] | _Event | None
 Deliver = Callable[[TaskResult], None]
 
 
@@ -109,16 +104,9 @@ def run_matrix(spec: MatrixSpec, store: ResultStore, backend: Backend | None = N
 
     try:
         if todo:
-            backend.execute(todo, deliver, lambda: _cancelled(cancel))
+            backend.execute(todo, deliver, lambda: is_cancelled(cancel))
     finally:
         if own:
             backend.close()
     return RunSummary(total, tuple(computed), total * len(spec.metrics), cells[0], time.perf_counter() - t0,
                       backend.name)
-
-
-def _cancelled(cancel: CancelLike) -> bool:
-    if cancel is None:
-        return False
-    is_set = getattr(cancel, "is_set", None)
-    return bool(is_set() if callable(is_set) else cancel())

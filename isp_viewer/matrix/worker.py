@@ -153,13 +153,7 @@ class Worker:
 
 
 def score(test, reference, conv, metrics) -> dict[str, float]:
-    """{metric: value} through the metric catalogue when it has the metric, else metrics.dataset."""
-    try:
-        from isp_viewer.metrics import catalogue
-    except ImportError:
-        catalogue = None
-    if catalogue is not None and hasattr(catalogue, "score"):
-        return catalogue.score(test, reference, conv, metrics)
-    from isp_viewer.metrics.dataset import score_pair
+    """{metric: value} through the metric catalogue."""
+    from isp_viewer.metrics.catalogue import score as catalogue_score
 
-    return score_pair(test, reference, conv, metrics)
+    return catalogue_score(test, reference, conv, metrics)

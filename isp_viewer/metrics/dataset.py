@@ -53,7 +53,7 @@ def evaluate_pairs(pairs: Sequence[Pair], conv: Convention, progress: ProgressFn
     records = []
     for name, reference, outputs in pairs:
         for method, output in outputs.items():
-            if _cancelled(cancel):
+            if is_cancelled(cancel):
                 raise CancelledError(f"evaluation cancelled after {done} of {total} results")
             try:
                 aligned = align_to_reference(output, reference)
@@ -128,7 +128,8 @@ def _index(folder: Path, what: str) -> dict[str, Path]:
     return index
 
 
-def _cancelled(cancel: CancelLike) -> bool:
+def is_cancelled(cancel: CancelLike) -> bool:
+    """A cancel given as a threading.Event-like object or a callable; None never cancels."""
     if cancel is None:
         return False
     is_set = getattr(cancel, "is_set", None)
