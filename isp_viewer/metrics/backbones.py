@@ -10,7 +10,6 @@ shape but not kept (the metrics use the convolutional features only).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -53,12 +52,11 @@ def check_hash_prefix(path: Path) -> None:
     m = re.search(r"-([0-9a-f]{8,})\.pth$", path.name)
     if not m:
         return
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    if not h.hexdigest().startswith(m.group(1)):
-        raise InputError(f"{path.name}: sha256 {h.hexdigest()[:12]}... does not match the {m.group(1)} in its name")
+    from isp_viewer.models.loading import sha256_of_file  # the project's (remembered per size and mtime)
+
+    digest = sha256_of_file(path)
+    if not digest.startswith(m.group(1)):
+        raise InputError(f"{path.name}: sha256 {digest[:12]}... does not match the {m.group(1)} in its name")
 
 
 def build_features(net: str):
