@@ -93,18 +93,27 @@ def _warp(img: np.ndarray, matrix: np.ndarray, size: tuple[int, int], perspectiv
     return out.reshape(size[1], size[0], *img.shape[2:])
 
 
-def estimate_transform(test: np.ndarray, reference: np.ndarray, model: Model = "translation",
-                       iterations: int = 200, eps: float = 1e-7) -> tuple[np.ndarray, float]:
-    """(3x3 matrix in the module's convention, correlation score) from two same-size grey images;
-    iterations=0 gives the phase-correlation translation without the ECC refinement."""
-    if model not in MODELS:
-        raise InputError(f"unknown registration model {model!r}; choose from {', '.join(MODELS)}")
+def phase_translation(test: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, float]:
+    """(3x3 translation matrix, response) by Hann-windowed phase correlation: ECC's start."""
     h, w = reference.shape
     window = cv2.createHanningWindow((w, h), cv2.CV_32F)
     (dx, dy), response = cv2.phaseCorrelate(reference, test, window)
-    matrix = np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], np.float64)
+    return np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], np.float64), float(response)
+
+
+def estimate_transform(test: np.ndarray, reference: np.ndarray, model: Model = "translation",
+                       iterations: int = 200, eps: float = 1e-7,
+                       start: tuple[np.ndarray, float] | None = None) -> tuple[np.ndarray, float]:
+    """(3x3 matrix in the module's convention, correlation score) from two same-size grey images;
+    iterations=0 gives the phase-correlation translation without the ECC refinement. start: the
+    pair's `phase_translation` when the caller already has it."""
+    if model not in MODELS:
+        raise InputError(f"unknown registration model {model!r}; choose from {', '.join(MODELS)}")
+    h, w = reference.shape
+    matrix, response = start if start is not None else phase_translation(test, reference)
+    dx, dy = matrix[0, 2], matrix[1, 2]
     if iterations == 0:  # the phase-correlation estimate alone
-        return matrix, float(response)
+        return matrix, response
     warp = matrix.astype(np.float32) if model == "homography" else matrix[:2].astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, eps)
     try:
@@ -115,7 +124,7 @@ def estimate_transform(test: np.ndarray, reference: np.ndarray, model: Model = "
         cc, found = cv2.findTransformECC(reference, test, warp, _ECC[model], criteria, inside, 5)
     except cv2.error as exc:
         if model == "translation":  # phase correlation alone is still a (coarser) answer
-            return matrix, float(response)
+            return matrix, response
         raise InputError(f"{model} registration did not converge (images too different?): "
                          f"{str(exc).strip().splitlines()[-1]}") from None
     found = np.asarray(found, np.float64)
@@ -130,12 +139,13 @@ def _valid(shape: tuple[int, ...], matrix: np.ndarray, size: tuple[int, int], pe
 
 
 def _masked_mse(test: np.ndarray, reference: np.ndarray, matrix: np.ndarray, size: tuple[int, int],
-                perspective: bool) -> float:
+                perspective: bool) -> tuple[float, np.ndarray]:
+    """(MSE over the valid pixels, the valid mask) of `test` warped by `matrix`."""
     mask = _valid(test.shape, matrix, size, perspective)
     if not mask.any():
-        return float("inf")
+        return float("inf"), mask
     diff = _warp(test, matrix, size, perspective)[mask] - reference[mask]
-    return float(np.mean(diff * diff))
+    return float(np.mean(diff * diff)), mask
 
 
 def _colour_match(aligned: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -162,16 +172,17 @@ def register(test: ArrayLike, reference: ArrayLike, model: Model = "translation"
     if min(x.shape[:2]) < 16:
         raise InputError(f"registration needs at least 16x16 pixels, got {x.shape[1]}x{x.shape[0]}")
     gx, gy = _grey(x), _grey(y)
-    matrix, score = estimate_transform(gx, gy, model)
+    start, response = phase_translation(gx, gy)
+    matrix, score = estimate_transform(gx, gy, model, start=(start, response))
     size = (y.shape[1], y.shape[0])
     # ECC can wander off to a wrong optimum on ramps and periodic texture, where the phase
     # correlation start was right: keep whichever of the two fits the valid pixels better.
-    start, response = estimate_transform(gx, gy, "translation", iterations=0)
     perspective = model == "homography"
-    if _masked_mse(gx, gy, start, size, False) < _masked_mse(gx, gy, matrix, size, perspective):
-        matrix, perspective, score = start, False, response
+    start_mse, start_mask = _masked_mse(gx, gy, start, size, False)
+    mse, mask = _masked_mse(gx, gy, matrix, size, perspective)
+    if start_mse < mse:
+        matrix, perspective, score, mask = start, False, response, start_mask
     aligned = _warp(np.ascontiguousarray(x), matrix, size, perspective)
-    mask = _valid(x.shape[:2], matrix, size, perspective)
     if not mask.any():
         raise InputError("registration left no valid pixels (the transform moves the image off the reference)")
     gains = None
