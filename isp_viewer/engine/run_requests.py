@@ -129,16 +129,22 @@ def short_dtype(dtype: str) -> str:
     return DTYPE_SHORT.get(dtype, dtype)
 
 
-def result_label(spec: ModelSpec, weights: str, result: Result, options: dict | None = None) -> str:
+def network_label(name: str, weights: str, device: str, dtype: str, seconds: float, from_cache: bool = False,
+                  options: dict | None = None) -> str:
     """"network (user options) · weights file · device · dtype · seconds" (plus "cached" for a cache
     hit), e.g. "Kokkinos MMNet (Bayer, noisy) (σ=5/255) · model_best.pth · cpu · fp32 · 3.1 s"."""
     from isp_viewer.models.adapters import option_label
 
-    parts = [option_label(spec.name, options or {}), Path(weights).name if weights else "default weights",
-             result.device, short_dtype(result.dtype), f"{result.seconds:.1f} s"]
-    if result.from_cache:
+    parts = [option_label(name, options or {}), Path(weights).name if weights else "default weights",
+             device, short_dtype(dtype), f"{seconds:.1f} s"]
+    if from_cache:
         parts.append("cached")
     return " · ".join(parts)
+
+
+def result_label(spec: ModelSpec, weights: str, result: Result, options: dict | None = None) -> str:
+    """The Run dock's title for an engine result (network_label)."""
+    return network_label(spec.name, weights, result.device, result.dtype, result.seconds, result.from_cache, options)
 
 
 def describe_source(source: Source | None) -> str:

@@ -50,15 +50,14 @@ def network_image(model_id: str, source, weights: str | None = None, reference: 
     """One network run through the engine (tiled, cached, cancellable; engine.run): the Methods
     menu, the demo and dataset mode. Waits on the calling worker thread, never on the GUI thread."""
     from isp_viewer.engine.run import run_through_engine
-    from isp_viewer.engine.run_requests import short_dtype
+    from isp_viewer.engine.run_requests import network_label
     from isp_viewer.models.registry import get_spec
 
     image = run_through_engine(get_spec(model_id), weights, source, reference=reference, cancel=cancel)
     m = image.meta
-    weights_name = Path(str(m.get('weights_path') or m.get('weights') or '')).name
-    # the same wording as the Run dock's results (run_requests.result_label): "… · cpu · fp32 · 1.2 s"
-    label = " · ".join([m.get("model_name", model_id), weights_name, str(m.get("device", "")),
-                        short_dtype(str(m.get("dtype", ""))), f"{m.get('seconds', 0.0):.1f} s"])
+    label = network_label(str(m.get("model_name", model_id)), str(m.get("weights_path") or m.get("weights") or ""),
+                          str(m.get("device", "")), str(m.get("dtype", "")), float(m.get("seconds", 0.0)),
+                          bool(m.get("from_cache")), m.get("options"))
     return image.with_data(image.data, label=label)
 
 
