@@ -164,17 +164,17 @@ class TiledRun:
     def total(self) -> int:
         return len(self.finished) + len(self.pending)
 
+    def _widened(self, core: Core, by: int) -> Core:
+        y0, y1, x0, x1 = core
+        return max(0, y0 - by), min(self.h, y1 + by), max(0, x0 - by), min(self.w, x1 + by)
+
     def tile_bounds(self, core: Core) -> Core:
         """The input window a core is run on: widened by the margin, clipped to the image."""
-        y0, y1, x0, x1 = core
-        m = self.margin
-        return max(0, y0 - m), min(self.h, y1 + m), max(0, x0 - m), min(self.w, x1 + m)
+        return self._widened(core, self.margin)
 
     def used_bounds(self, core: Core) -> Core:
         """The input region a core's output is blended over: widened by `half` on inner sides."""
-        y0, y1, x0, x1 = core
-        m = self.half
-        return max(0, y0 - m), min(self.h, y1 + m), max(0, x0 - m), min(self.w, x1 + m)
+        return self._widened(core, self.half)
 
     def _infer_tile(self, infer: TileInfer, core: Core) -> tuple[Core, np.ndarray]:
         """(the input region the output covers, the output)."""
