@@ -19,9 +19,11 @@ class AnalysisControls:
     def set_analysis_mode(self, mode: str) -> None:
         """Images, error maps against the reference, or spectra: every pane switches together."""
         self.session.set_display(mode=mode)
-        if mode == "image":
+        if mode == "image":   # the titles lose the analysis captions; the pixels come from the refresh below
             for item in self.session.items.values():
-                self._on_item_changed(item)
+                pane = self.panes.get(item.id)
+                if pane is not None and item.status != "error":
+                    pane.set_title(item.label, item.id == self.session.reference_id)
         self._refresh_all_displays()
 
     def _refresh_analysis_displays(self) -> None:

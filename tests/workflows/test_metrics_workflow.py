@@ -95,6 +95,13 @@ def test_demo_de2000_column_and_colour_map(qtbot, main_window, shots) -> None:
     assert bar.high.text() == number(max(p99, 1.0)) and bar.low.text() == "0"
     assert "a*b*" in pane.title.text() or "false colour" in pane.title.text()
 
+    choose_combo(qtbot, win.analysis.mode, "Images")                 # back: the pane's own pixels and title
+    item = methods[0]
+    want = item.image.to_display(win.exposure, win.gamma if item.image.linear else None)
+    qtbot.waitUntil(lambda: pane.display is not None and pane.display.shape == want.shape
+                    and np.array_equal(pane.display, want), timeout=60000)
+    assert not bar.isVisible() and pane.full_title.lstrip("★ ") == item.label
+
 
 def test_real_raw_without_ground_truth_gets_no_reference_metrics(qtbot, main_window, shots, data) -> None:
     from isp_viewer.metrics.brisque import brisque
