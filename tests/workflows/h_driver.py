@@ -63,10 +63,14 @@ def answer_file_dialog(path: Path, timeout_ms: int = 20000) -> list[str]:
         popup = name.completer().popup() if name.completer() is not None else None
         if popup is not None and popup.isVisible():   # the path completion's list would eat the click
             QTest.keyClick(popup, Qt.Key.Key_Escape)
-        buttons = dialog.findChild(QDialogButtonBox)
-        accept = buttons.button(QDialogButtonBox.StandardButton.Save) or \
-            buttons.button(QDialogButtonBox.StandardButton.Open)
-        click(accept)
+        if (left // 200) % 2:   # alternate: a late completion list can swallow either the Enter or the click
+            QTest.keyClick(name, Qt.Key.Key_Return)
+        else:
+            buttons = dialog.findChild(QDialogButtonBox)
+            accept = buttons.button(QDialogButtonBox.StandardButton.Save) or \
+                buttons.button(QDialogButtonBox.StandardButton.Open)
+            if accept is not None and accept.isEnabled():
+                click(accept)
         QTimer.singleShot(200, lambda: press(dialog, left - 200))
 
     def attempt(left: int) -> None:
@@ -79,7 +83,7 @@ def answer_file_dialog(path: Path, timeout_ms: int = 20000) -> list[str]:
         name = dialog.findChild(QLineEdit, "fileNameEdit")
         name.selectAll()
         QTest.keyClicks(name, str(path))
-        QTimer.singleShot(300, lambda: press(dialog, 5000))   # completions load asynchronously
+        QTimer.singleShot(300, lambda: press(dialog, max(left, 5000)))   # completions load asynchronously
 
     QTimer.singleShot(50, lambda: attempt(timeout_ms))
     return seen

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QMessageBox
 
 from tests.workflows.conftest import key
 from tests.workflows.h_driver import (
@@ -29,6 +29,7 @@ from tests.workflows.h_driver import (
     drop_files,
     open_window,
     ready_items,
+    visible_dialogs,
 )
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -54,7 +55,9 @@ def save_with_ctrl_s(qtbot, window, path: Path) -> None:
 def open_with_ctrl_shift_o(qtbot, window, path: Path) -> None:
     seen = answer_file_dialog(path)
     key(window, window, Qt.Key.Key_O, CTRL | Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: seen == ["Open session"] and window.session_path == path, timeout=20000)
+    # answered, not just seen: the window may already hold this path (it saved it)
+    qtbot.waitUntil(lambda: seen == ["Open session"] and window.session_path == path
+                    and not visible_dialogs(QFileDialog), timeout=30000)
 
 
 def wait_panes(qtbot, window, n: int, timeout: int = 180000) -> None:
@@ -183,7 +186,7 @@ def test_simulated_low_resolution_session_reopens_with_its_sr_pane_and_warns_of_
     pixels.save(gt_path)
     open_with_ctrl_shift_o(qtbot, win, session)
     qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()),
-                    timeout=10000)
+                    timeout=60000)
     message = win.statusBar().currentMessage()
     assert message.count("file changed") == 1 and "butterfly_GT.bmp" in message and "\n" not in message
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
