@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
@@ -53,6 +54,7 @@ class MainWindow(PaneGrid, AnalysisControls, DatasetMode, FilesAndSessions, Meth
         self.bridge = FutureBridge(workers=2, parent=self)
         self.panes: dict[int, ImagePane] = {}
         self.current_id: int | None = None
+        self.session_path: Path | None = None   # the .ispv this window saves to and was opened from
         self.swipe_on = False
         self.flickering = False
         self.last_error = ""

@@ -5,14 +5,21 @@ has the dE2000 column again and the menu entry is ticked."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
 from isp_viewer.metrics.catalogue import CATALOGUE
-from tests.workflows.h_driver import answer_file_dialog, choose_menu, click, open_window, ready_items, wait_idle
+from tests.workflows.h_driver import (
+    answer_file_dialog,
+    choose_menu,
+    click,
+    open_window,
+    ready_items,
+    wait_idle,
+    without_run_time,
+)
 from tests.workflows.test_metrics_workflow import column_values, tick_metric
 
 DE2000 = CATALOGUE["dE2000"].title
@@ -20,7 +27,7 @@ DE2000 = CATALOGUE["dE2000"].title
 
 def _de2000_by_method(win) -> dict[str, str]:
     """dE2000 cells by pane label without a network's run time (a cached rerun reads 0.0 s)."""
-    return {re.sub(r" · [\d.]+ s$", "", label): v for label, v in column_values(win, "dE2000").items()}
+    return {without_run_time(label): v for label, v in column_values(win, "dE2000").items()}
 
 
 def _window(qtbot, tmp_path, monkeypatch, shared):
@@ -50,7 +57,7 @@ def test_ticked_metric_is_saved_and_comes_back_in_a_fresh_window(qtbot, tmp_path
 
     seen = answer_file_dialog(session_path)
     choose_menu(qtbot, win, "File", "Save session…")
-    qtbot.waitUntil(lambda: session_path.is_file() and seen == ["Save session"], timeout=30000)
+    qtbot.waitUntil(lambda: session_path.is_file() and seen == ["Save session"], timeout=60000)
     assert json.loads(session_path.read_text())["metrics"] == ["PSNR", "SSIM", "dE2000"]
     win.bridge.shutdown()
     win.close()
@@ -59,7 +66,7 @@ def test_ticked_metric_is_saved_and_comes_back_in_a_fresh_window(qtbot, tmp_path
     assert fresh.analysis.columns == ("PSNR", "SSIM")              # a new window starts at the default
     seen = answer_file_dialog(session_path)
     choose_menu(qtbot, fresh, "File", "Open session…")
-    qtbot.waitUntil(lambda: seen == ["Open session"] and fresh.session_path == session_path, timeout=30000)
+    qtbot.waitUntil(lambda: seen == ["Open session"] and fresh.session_path == session_path, timeout=60000)
     _demo_scored(qtbot, fresh, "dE2000")
     try:
         table = fresh.analysis.table
