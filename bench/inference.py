@@ -7,10 +7,13 @@ Run: .venv/bin/python bench/inference.py [--device auto|cpu|cuda|mps] [--mp 0.5]
 Networks with real weights use them (demosaicnet Bayer/X-Trans from the registry or its wheel,
 leftthomas SRGAN x4 from <shared>/weights or --weights); every other network runs with the
 deterministic crc32-lecun fill of its reference manifest (speed does not depend on the values).
-Each case runs in its own subprocess so that its peak resident memory (VmHWM from
-/proc/self/status, reset after the warm-up through /proc/self/clear_refs) and its CUDA peak
-(torch.cuda.max_memory_allocated) are its own. Both paths run in a worker thread, as the engine
-does, and both get one warm-up on a small crop first.
+Each network runs in its own subprocess. Both paths run there, interleaved: one warm-up of
+each on a small crop, then `--repeat` back-to-back pairs in alternating order; engine/full is the
+median of the pairs' ratios (this machine's speed drifts by 10-20 % between minutes, which a
+full-then-engine order would read as a difference between the paths). Peak resident memory
+(VmHWM from /proc/self/status, reset through /proc/self/clear_refs) and the CUDA peak
+(torch.cuda.max_memory_allocated) are reset before each path's first timed run. Both paths run in
+a worker thread, as the engine does.
 
 Sizes: `--mp` is the input of scale-1 tile-safe networks and the *output* of super-resolution
 (input mp / scale^2). Networks that are not tile-safe run whole-frame through the engine as
@@ -156,80 +159,100 @@ def _extra_options(spec, shared: Path) -> dict:
     return {"ccm_net": ccm.eval()}
 
 
-def run_case(case: dict) -> dict:
-    import torch
-
-    from isp_viewer.engine import Engine, Job
+def _prepare(case: dict) -> dict:
+    """The case's network, input and options, and a warm-up input (a small crop)."""
     from isp_viewer.models.registry import get_spec
 
     shared = Path(case["shared"])
     spec = get_spec(case["net"])
     if case["precision"] == "fp16":
         spec = dataclasses.replace(spec, fp16=True)  # speed only: the descriptor decides what users get
-    dtype = torch.float16 if case["precision"] == "fp16" else torch.float32
-    device = case["device"]
-    load = _loader(spec, case["weights"], shared)
     x, cfa, options = _make_input(spec, case["mp"])
-    options.update(_extra_options(spec, shared))
-    options = {**spec.options, **options}
-    if "frame" in spec.options:
-        options.update(FRAME_OPTIONS[case["path"]])
+    options = {**spec.options, **options, **_extra_options(spec, shared)}
     warm_side = max(96, spec.min_size, spec.size_multiple)
     warm = np.ascontiguousarray(x[:warm_side, :warm_side])
+    warm_options = dict(options)
     if "reference_rgb" in options:
-        warm_reference = np.ascontiguousarray(options["reference_rgb"][:warm_side, :warm_side])
-        warm_options = {**options, "reference_rgb": warm_reference}
-    else:
-        warm_options = options
-    cuda = device == "cuda"
+        warm_options["reference_rgb"] = np.ascontiguousarray(options["reference_rgb"][:warm_side, :warm_side])
+    return {"spec": spec, "load": _loader(spec, case["weights"], shared), "x": x, "cfa": cfa,
+            "options": options, "warm": warm, "warm_options": warm_options}
+
+
+def _path_runner(path: str, case: dict, p: dict, info: dict):
+    """run(inp, opts) -> output for one path: "full" calls the network's infer once on the whole
+    input in a fresh thread; "engine" submits a Job to an Engine (its worker thread, its tiles)."""
+    import torch
+
+    from isp_viewer.engine import Engine, Job
+
+    spec, cfa, device = p["spec"], p["cfa"], case["device"]
+    dtype = torch.float16 if case["precision"] == "fp16" else torch.float32
+    frame = FRAME_OPTIONS[path] if "frame" in spec.options else {}
+    if path == "full":
+        net = p["load"](spec)
+        return lambda inp, opts: _in_thread(
+            lambda: spec.infer(net, inp, cfa=cfa, device=device, dtype=dtype, **{**opts, **frame}))
+    engine = Engine(p["load"], lambda _id: spec, None)
+
+    def run(inp, opts):
+        job = Job.create(inp, spec.id, cfa=cfa, weights=case["weights"], weights_sha256="",
+                         options={**opts, **frame}, device=device, precision=case["precision"],
+                         tile_size=case.get("tile"))
+        result = engine.run(job)
+        info.update(tiles=result.tiles, tile_size=result.tile_size, notes=list(result.notes),
+                    ran_on=f"{result.device} {result.dtype}")
+        return result.output
+    return run
+
+
+def run_case(case: dict) -> dict:
+    """Both paths in one process, interleaved: a warm-up of each, then `repeat` pairs in
+    alternating order (full-engine, engine-full, ...). The ratio is the median of the pairs'
+    ratios, so a machine that speeds up or slows down during the case (other work, clocks)
+    moves both sides of a pair alike. Peak memory is each path's own: the peak is reset before
+    each of the first pair's runs."""
+    import torch
+
+    from isp_viewer.engine.host_memory import give_back_freed_memory, keep_freed_memory
+
+    keep_freed_memory()   # as the app's entry point does, before any thread: both paths share it
+    p = _prepare(case)
+    cuda = case["device"] == "cuda"
     info: dict = {}
-
-    if case["path"] == "full":
-        net = load(spec)
-
-        def once(inp, opts):
-            return spec.infer(net, inp, cfa=cfa, device=device, dtype=dtype, **opts)
-
-        _in_thread(lambda: once(warm, warm_options))
-        run = lambda: once(x, options)  # noqa: E731
-    else:
-        engine = Engine(load, lambda _id: spec, None)
-
-        def once(inp, opts):
-            job = Job.create(inp, spec.id, cfa=cfa, weights=case["weights"], weights_sha256="",
-                             options=opts, device=device, precision=case["precision"], tile_size=case.get("tile"))
-            return engine.run(job)
-
-        once(warm, warm_options)
-
-        def run():
-            result = engine.run(job_full)
-            info.update(tiles=result.tiles, tile_size=result.tile_size, notes=list(result.notes),
-                        ran_on=f"{result.device} {result.dtype}")
-            return result.output
-
-        job_full = Job.create(x, spec.id, cfa=cfa, weights=case["weights"], weights_sha256="", options=options,
-                              device=device, precision=case["precision"], tile_size=case.get("tile"))
-    rss_before = _status_kib("VmRSS")
-    reset = _reset_peak_rss()
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    seconds = float("inf")
-    for _ in range(max(1, case.get("repeat", 1))):
-        t0 = time.perf_counter()
-        out = _in_thread(run) if case["path"] == "full" else run()
-        if cuda:
-            torch.cuda.synchronize()
-        seconds = min(seconds, time.perf_counter() - t0)
-    saved = None
-    if case.get("save") and out.nbytes <= SAVE_LIMIT_BYTES:
-        np.save(case["save"], out, allow_pickle=False)
-        saved = case["save"]
-    return {**info, "seconds": seconds, "in_shape": list(x.shape[:2]), "out_shape": list(out.shape[:2]),
-            "mp_in": x.shape[0] * x.shape[1] / 1e6, "rss_before_mib": (rss_before or 0) / 1024,
-            "peak_rss_mib": (_status_kib("VmHWM") or 0) / 1024, "peak_reset": reset,
-            "cuda_peak_mib": torch.cuda.max_memory_allocated() / 1024 ** 2 if cuda else None,
+    runners = {path: _path_runner(path, case, p, info) for path in ("full", "engine")}
+    for run in runners.values():
+        run(p["warm"], p["warm_options"])
+    seconds: dict[str, list[float]] = {"full": [], "engine": []}
+    peaks: dict[str, dict] = {}
+    outputs: dict[str, np.ndarray] = {}
+    for i in range(max(1, case.get("repeat", 1))):
+        for path in ("full", "engine") if i % 2 == 0 else ("engine", "full"):
+            outputs.pop(path, None)
+            first = path not in peaks
+            if first:
+                give_back_freed_memory()   # else the heap kept from the other path's run hides this one's peak
+                peaks[path] = {"rss_before_mib": (_status_kib("VmRSS") or 0) / 1024, "reset": _reset_peak_rss()}
+            if cuda:
+                torch.cuda.synchronize()
+                if first:
+                    torch.cuda.reset_peak_memory_stats()
+            t0 = time.perf_counter()
+            outputs[path] = runners[path](p["x"], p["options"])
+            if cuda:
+                torch.cuda.synchronize()
+            seconds[path].append(time.perf_counter() - t0)
+            if first:
+                peaks[path].update(peak_rss_mib=(_status_kib("VmHWM") or 0) / 1024,
+                                   cuda_peak_mib=torch.cuda.max_memory_allocated() / 1024 ** 2 if cuda else None)
+    saved = {}
+    for path, out in outputs.items():
+        if case.get("save") and out.nbytes <= SAVE_LIMIT_BYTES:
+            saved[path] = f"{case['save']}-{path}.npy"
+            np.save(saved[path], out, allow_pickle=False)
+    x = p["x"]
+    out = outputs["full"]
+    return {**info, "seconds": seconds, "peaks": peaks, "in_shape": list(x.shape[:2]),
+            "out_shape": list(out.shape[:2]), "mp_in": x.shape[0] * x.shape[1] / 1e6,
             "saved": saved, "torch_threads": torch.get_num_threads()}
 
 
@@ -287,7 +310,7 @@ def main(argv=None) -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--weights", type=Path, default=None, help="leftthomas SRGAN x4 checkpoint")
     parser.add_argument("--tile", type=int, default=None, help="engine tile side (default: the engine's)")
-    parser.add_argument("--repeat", type=int, default=2, help="timed runs per case; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved full/engine pairs per network")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per case")
     parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -309,7 +332,8 @@ def main(argv=None) -> int:
     precisions = ["fp32", "fp16"] if device != "cpu" else ["fp32"]
     print(f"device: {device} ({why}); torch {torch.__version__}, {os.cpu_count()} CPU cores; "
           f"tile-safe networks {mp:g} MP (SR: output), whole-frame ones {whole_mp:g} MP; "
-          f"one subprocess per case, best of {args.repeat}", flush=True)
+          f"one subprocess per network, {args.repeat} interleaved full/engine pairs "
+          f"(MP/s: the fastest run; engine/full: the median of the pairs' ratios)", flush=True)
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="ispv-bench-") as tmp:
@@ -319,14 +343,12 @@ def main(argv=None) -> int:
                 rows.append({"net": spec.id, "weights": "none", "error": "no weights and no manifest"})
                 continue
             for precision in precisions:
-                results = {}
-                for path in ("full", "engine"):
-                    case = {"net": spec.id, "path": path, "device": device, "precision": precision,
-                            "mp": mp if spec.tiling_safe else whole_mp,
-                            "weights": weights, "shared": str(args.shared), "tile": args.tile, "repeat": args.repeat,
-                            "save": str(Path(tmp) / f"{spec.id}-{precision}-{path}.npy")}
-                    results[path] = _run_subprocess(case, args.timeout)
-                row = {"net": spec.id, "weights": label, "precision": precision, **_summarise(spec, results)}
+                case = {"net": spec.id, "device": device, "precision": precision,
+                        "mp": mp if spec.tiling_safe else whole_mp,
+                        "weights": weights, "shared": str(args.shared), "tile": args.tile, "repeat": args.repeat,
+                        "save": str(Path(tmp) / f"{spec.id}-{precision}")}
+                result = _run_subprocess(case, args.timeout)
+                row = {"net": spec.id, "weights": label, "precision": precision, **_summarise(spec, result)}
                 rows.append(row)
                 print(_row_text(row), flush=True)
     print()
@@ -334,37 +356,43 @@ def main(argv=None) -> int:
     return 0
 
 
-def _summarise(spec, results: dict) -> dict:
-    full, eng = results["full"], results["engine"]
+def _summarise(spec, r: dict) -> dict:
     row: dict = {"tiling": "tiled" if spec.tiling_safe else "whole-frame"}
-    for name, r in (("full", full), ("engine", eng)):
-        if "error" in r:
-            row[f"{name}_error"] = r["error"]
-            continue
-        row[f"{name}_mps"] = r["mp_in"] / r["seconds"]
-        row[f"{name}_s"] = r["seconds"]
-        row[f"{name}_rss"] = r["peak_rss_mib"]
-        row[f"{name}_cuda"] = r["cuda_peak_mib"]
-        row["size"] = f"{r['in_shape'][1]}x{r['in_shape'][0]}->{r['out_shape'][1]}x{r['out_shape'][0]}"
-    if "error" not in eng:
-        row["tiles"] = f"{eng.get('tiles')}x{eng.get('tile_size')}" if spec.tiling_safe else "1"
-        row["notes"] = "; ".join(n for n in eng.get("notes", []) if "whole-frame by design" not in n)
-        if "frame" in spec.options:
-            row["notes"] = "full = whole frame, engine = upstream block mode (512 px blocks); |diff| is theirs"
-    if "full_mps" in row and "engine_mps" in row:
-        row["ratio"] = row["engine_mps"] / row["full_mps"]
-    if full.get("saved") and eng.get("saved"):
-        a, b = np.load(full["saved"]), np.load(eng["saved"])
+    if "error" in r:
+        row["error"] = r["error"]
+        return row
+    for name in ("full", "engine"):
+        best = min(r["seconds"][name])
+        row[f"{name}_mps"] = r["mp_in"] / best
+        row[f"{name}_s"] = best
+        # Growth over the resident memory just before the run: the other path's network and
+        # output are resident in this process too, so absolute peaks would not compare.
+        row[f"{name}_rss"] = r["peaks"][name]["peak_rss_mib"] - r["peaks"][name]["rss_before_mib"]
+        row[f"{name}_cuda"] = r["peaks"][name]["cuda_peak_mib"]
+    row["size"] = f"{r['in_shape'][1]}x{r['in_shape'][0]}->{r['out_shape'][1]}x{r['out_shape'][0]}"
+    # Each pair ran back to back, so its ratio is the fair one; the median of the pairs is reported
+    # beside the spread.
+    pairs = [f / e for f, e in zip(r["seconds"]["full"], r["seconds"]["engine"])]
+    row["ratio"] = float(np.median(pairs))
+    row["ratio_range"] = f"{min(pairs):.2f}-{max(pairs):.2f}"
+    row["tiles"] = f"{r.get('tiles')}x{r.get('tile_size')}" if spec.tiling_safe else "1"
+    row["notes"] = "; ".join(n for n in r.get("notes", []) if "whole-frame by design" not in n)
+    if "frame" in spec.options:
+        row["notes"] = "full = whole frame, engine = upstream block mode (512 px blocks); |diff| is theirs"
+    saved = r.get("saved", {})
+    if "full" in saved and "engine" in saved:
+        a, b = np.load(saved["full"]), np.load(saved["engine"])
         row["diff"] = float(np.abs(a - b).max()) if a.shape == b.shape else float("nan")
-        Path(full["saved"]).unlink(missing_ok=True)
-        Path(eng["saved"]).unlink(missing_ok=True)
+    for file in saved.values():
+        Path(file).unlink(missing_ok=True)
     return row
 
 
 COLUMNS = [("net", "network", "{}"), ("weights", "weights", "{}"), ("precision", "prec", "{}"),
            ("size", "input->output", "{}"), ("tiles", "tiles", "{}"), ("full_mps", "full MP/s", "{:.3f}"),
            ("engine_mps", "engine MP/s", "{:.3f}"), ("ratio", "engine/full", "{:.2f}"),
-           ("full_rss", "full peak RSS MiB", "{:.0f}"), ("engine_rss", "engine peak RSS MiB", "{:.0f}"),
+           ("ratio_range", "pairs", "{}"),
+           ("full_rss", "full RSS growth MiB", "{:.0f}"), ("engine_rss", "engine RSS growth MiB", "{:.0f}"),
            ("full_cuda", "full CUDA MiB", "{:.0f}"), ("engine_cuda", "engine CUDA MiB", "{:.0f}"),
            ("diff", "|diff|", "{:.1e}")]
 
@@ -374,7 +402,7 @@ def _cells(row: dict) -> list[str]:
     for key, _, fmt in COLUMNS:
         if key in row and row[key] is not None:
             cells.append(fmt.format(row[key]))
-        elif key in ("full_mps", "engine_mps") and f"{key.split('_')[0]}_error" in row:
+        elif key in ("full_mps", "engine_mps") and "error" in row:
             cells.append("failed")
         else:
             cells.append("-")

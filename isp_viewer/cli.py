@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Before any thread starts: network layers then reuse freed heap blocks (engine/host_memory.py).
+    from isp_viewer.engine.host_memory import keep_freed_memory
+
+    keep_freed_memory()
     try:
         parser = build_parser()
         if not argv or (argv[0] not in _command_names(parser) and not argv[0].startswith("-")):

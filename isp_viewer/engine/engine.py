@@ -39,6 +39,7 @@ from isp_viewer.engine.devices import (
     probe_devices,
     release_memory,
 )
+from isp_viewer.engine.host_memory import give_back_freed_memory, keep_freed_memory
 from isp_viewer.engine.jobs import Job, Progress, Result, options_fingerprint
 from isp_viewer.engine.network_cache import (
     NetworkCache,
@@ -88,6 +89,9 @@ class Engine:
         self.cache = cache
         self.min_tile, self.blend, self.blend_mode = min_tile, blend, blend_mode
         self.default_tiles = {**DEFAULT_TILES, **(default_tiles or {})}
+        # Before the worker threads start, so that they share the heap whose freed blocks are
+        # reused (engine/host_memory.py); the entry points ask for it earlier still.
+        keep_freed_memory()
         self._spec_lookup = spec_lookup or default_spec_lookup
         self._nets = NetworkCache(network_loader or default_network_loader, max_networks)
         self._lock = threading.Lock()
@@ -272,6 +276,7 @@ class Engine:
             return
         finally:
             current_job.check = None
+            give_back_freed_memory()
         if self.cache is not None and item.key is not None:
             result = self._store(item, result)
         elif item.uncached_reason:
