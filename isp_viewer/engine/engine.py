@@ -261,6 +261,12 @@ class Engine:
         self._deliver(item, result)
 
     def _run_on_device(self, item: QueuedJob) -> None:
+        try:
+            self._compute_and_deliver(item)
+        finally:
+            give_back_freed_memory()   # after delivery: the result is not held up by the trim
+
+    def _compute_and_deliver(self, item: QueuedJob) -> None:
         if item.future.cancelled() or self._is_stale(item.job):
             self._drop(item)
             return
@@ -276,7 +282,6 @@ class Engine:
             return
         finally:
             current_job.check = None
-            give_back_freed_memory()
         if self.cache is not None and item.key is not None:
             result = self._store(item, result)
         elif item.uncached_reason:
