@@ -28,19 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from isp_viewer.core.errors import ModelError
 from isp_viewer.engine.cache import ResultCache, cache_key
-from isp_viewer.engine.devices import (
-    DeviceInfo,
-    Placement,
-    choose_placement,
-    dtype_name,
-    is_out_of_memory,
-    probe_devices,
-    release_memory,
-)
+from isp_viewer.engine.devices import DeviceInfo, Placement, choose_placement, dtype_name, probe_devices, release_memory
 from isp_viewer.engine.host_memory import give_back_freed_memory, keep_freed_memory
 from isp_viewer.engine.jobs import Job, Progress, Result, options_fingerprint
+from isp_viewer.engine.memory_budget import MemoryProbe, TileBudget, available_memory, tile_budget
 from isp_viewer.engine.network_cache import (
     NetworkCache,
     NetworkLoader,
@@ -48,14 +40,15 @@ from isp_viewer.engine.network_cache import (
     default_network_loader,
     default_spec_lookup,
 )
+from isp_viewer.engine.pass_progress import PassProgress
 from isp_viewer.engine.queues import ChannelWorker, ProgressCallback, QueuedJob
-from isp_viewer.engine.tiling import TiledRun, alignment_unit, budget_shape, describe_budget, resize_by_phase, round_up
-from isp_viewer.models.spec import InputKind, ModelSpec
+from isp_viewer.engine.tiling import TiledRun, alignment_unit
+from isp_viewer.engine.whole_frame import run_whole_frame
+from isp_viewer.models.spec import ModelSpec
 
 ENGINE_VERSION = "1"
 DEFAULT_TILES = {"cpu": 512, "mps": 768, "cuda": 1024}  # core side for output scale 1
 MIN_TILE = 64
-
 
 
 class JobCancelled(Exception):
@@ -77,18 +70,22 @@ class Engine:
     models' tests), so the pixels each tile keeps are those of one full-frame pass and a band
     would only compute 2 x 8 px more per seam (bench/inference.py, SRGAN x4 at 2 MP output on
     CPU: engine/full 0.86 with a 16 px band, 0.91 without). Blend for a network whose overlap is
-    shorter than its reach.
+    shorter than its reach. default_tiles: the smallest tile per device (its side at output scale 1);
+    memory_probe(device) -> free bytes or None: tiles grow to what free memory allows, so that as
+    few seams as possible are computed twice (engine/memory_budget.py; None: the default tiles).
     """
 
     def __init__(self, network_loader: NetworkLoader | None = None,
                  spec_lookup: Callable[[str], ModelSpec] | None = None, cache: ResultCache | None = None, *,
                  device_probe: Callable[[], DeviceInfo] = probe_devices, max_networks: int = 3,
                  min_tile: int = MIN_TILE, blend: int = 0, blend_mode: str = "cosine",
-                 default_tiles: dict[str, int] | None = None) -> None:
+                 default_tiles: dict[str, int] | None = None, memory_probe: MemoryProbe | None = available_memory,
+                 ) -> None:
         self.devices = device_probe()
         self.cache = cache
         self.min_tile, self.blend, self.blend_mode = min_tile, blend, blend_mode
         self.default_tiles = {**DEFAULT_TILES, **(default_tiles or {})}
+        self._free_memory = memory_probe or (lambda device: None)
         # Before the worker threads start, so that they share the heap whose freed blocks are
         # reused (engine/host_memory.py); the entry points ask for it earlier still.
         keep_freed_memory()
@@ -178,6 +175,12 @@ class Engine:
         # Bigger outputs per input pixel: smaller input tiles, so a tile's memory and time stay similar.
         base = self.default_tiles.get(device, DEFAULT_TILES["cpu"])
         return max(self.min_tile, int(base / max(1, spec.output_scale) ** 0.5))
+
+    def tile_budget(self, device: str, spec: ModelSpec, element_size: int = 4) -> TileBudget:
+        """Input pixels one tile may hold: as many as free memory allows, at least the default tile."""
+        default = self.default_tile(device, spec) ** 2
+        free = self._free_memory(device) if spec.peak_bytes_per_pixel else None
+        return tile_budget(spec, device, element_size, default, free)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -281,7 +284,7 @@ class Engine:
             self._fail(item, exc)
             return
         finally:
-            current_job.check = None
+            current_job.check = current_job.progress = None
         if self.cache is not None and item.key is not None:
             result = self._store(item, result)
         elif item.uncached_reason:
@@ -315,7 +318,10 @@ class Engine:
 
             def infer(tile: np.ndarray, context: tuple[int, int, int, int] | None = None) -> np.ndarray:
                 where = {"context": context} if context is not None else {}
-                return spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options, **extra, **where)
+                steps.start(net)
+                out = spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options, **extra, **where)
+                steps.finish()
+                return out
             return infer
 
         def fallback(exc: BaseException):
@@ -334,19 +340,27 @@ class Engine:
             remaining = elapsed * (1.0 - fraction) / fraction if fraction > 0 else None
             item.progress(Progress(done, total, fraction, elapsed, remaining, tile))
 
+        # Within a pass, progress from the module calls, unless the network reports its own stages.
+        steps = PassProgress(None if spec.reports_progress else
+                             lambda part: report(0, 1, part, max(job.x.shape[:2])))
+        current_job.progress = steps
         net = self._nets.get(spec, job.weights, job.weights_sha256, placement.device, placement.dtype)
         self._check(item)
         infer = infer_with(net, placement.device, placement.dtype)
         h, w = job.x.shape[:2]
         if spec.tiling_safe:
+            budget = self.tile_budget(placement.device, spec, torch.empty((), dtype=placement.dtype).element_size())
             run = TiledRun(job.x, scale=spec.output_scale, overlap=spec.tile_overlap,
                            unit=alignment_unit(spec.tile_align, spec.size_multiple),
                            tile=job.tile_size or self.default_tile(placement.device, spec),
                            min_tile=max(self.min_tile, spec.min_size), blend=self.blend, mode=self.blend_mode,
                            name=spec.name, takes_context=spec.takes_context,
-                           # the default tile as a pixel budget: an image within it runs as one tile
-                           # (one full-frame pass)
-                           budget=None if job.tile_size else self.default_tile(placement.device, spec) ** 2)
+                           # a pixel budget: an image within it runs as one tile (one full-frame pass)
+                           budget=None if job.tile_size else budget.pixels)
+            if run.total > 1 and budget.reason and not job.tile_size:
+                notes.append(budget.reason)
+            if not spec.reports_progress:
+                steps.report = lambda part: report(len(run.finished), run.total, run.fraction_within(part), run.tile)
             output = run.run(infer, check=lambda: self._check(item),
                              report=lambda d, t, f: report(d, t, f, run.tile), fallback=fallback,
                              on_oom=lambda exc: release_memory(state["device"]))
@@ -355,7 +369,7 @@ class Engine:
         else:
             notes.insert(0, f"{spec.name} runs whole-frame by design (not tile-safe)")
             report(0, 1, 0.0, max(h, w))
-            output = self._whole_frame(job, spec, infer, fallback, notes)
+            output = run_whole_frame(job, spec, infer, fallback, notes)
             report(1, 1, 1.0, max(h, w))
             tiles, tile_size = 1, max(h, w)
         if state["device"] != placement.device:
@@ -366,37 +380,3 @@ class Engine:
                       dtype=dtype_name(state["dtype"]), reason=reason, seconds=time.perf_counter() - t0,
                       tiles=tiles, tile_size=tile_size, notes=tuple(notes), spec_id=job.spec_id,
                       input_hash=job.input_hash, channel=job.channel, generation=job.generation)
-
-    def _whole_frame(self, job: Job, spec: ModelSpec, infer, fallback, notes: list[str]) -> np.ndarray:
-        x = job.x
-        h, w = x.shape[:2]
-        period = spec.tile_align if spec.input_kind in (InputKind.BAYER, InputKind.XTRANS) else 1
-        small = None
-        if job.max_whole_frame_pixels:
-            period_all = round_up(max(period, spec.size_multiple), period)
-            small = budget_shape(h, w, job.max_whole_frame_pixels, period_all, spec.min_size)
-            if small is not None and any(isinstance(v, np.ndarray) and v.shape[:2] == (h, w)
-                                         for _, v in job.options):
-                notes.append("pixel budget ignored: the options carry images on this grid")
-                small = None
-        if small is not None:
-            assert job.max_whole_frame_pixels is not None   # small is only set under a budget
-            notes.append(describe_budget(h, w, small[0], small[1], job.max_whole_frame_pixels))
-            x = resize_by_phase(x, period, *small)
-        while True:
-            try:
-                out = infer(np.array(x, np.float32, order="C"))  # writable: Job.x is read-only
-                break
-            except Exception as exc:
-                if not is_out_of_memory(exc):
-                    raise
-                replacement = fallback(exc)
-                if replacement is None:
-                    raise ModelError(f"{spec.name} ran out of memory on the whole {w}x{h} frame; "
-                                     "set a whole-frame pixel budget to run it downscaled") from exc
-                infer = replacement
-        if small is not None:
-            s = spec.output_scale
-            out_period = 2 if out.ndim == 2 else 1  # mosaic outputs keep their Bayer phase
-            out = resize_by_phase(out, out_period, h * s, w * s)
-        return out

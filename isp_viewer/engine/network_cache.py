@@ -1,5 +1,6 @@
 """Loaded networks for the engine: a small LRU per (spec, weights, device, dtype), each network
-with forward pre-hooks through which a running job is cancelled between layers."""
+with hooks through which a running job is cancelled between layers and reports how far into a
+pass it is (engine/pass_progress.py)."""
 
 from __future__ import annotations
 
@@ -30,22 +31,37 @@ def default_spec_lookup(spec_id: str) -> ModelSpec:
     return get_spec(spec_id)
 
 
-# --- cancellation inside a forward pass -------------------------------------------------------
+# --- cancellation and progress inside a forward pass -----------------------------------------
 
-current_job = threading.local()   # .check: the running job's cancel check, per worker thread
+# Per worker thread: .check, the running job's cancel check; .progress, its PassProgress.
+current_job = threading.local()
 
 
-def _cancel_hook(module: nn.Module, args: Any) -> None:
+def _before_module(module: nn.Module, args: Any) -> None:
+    progress = getattr(current_job, "progress", None)
+    if progress is not None and progress.probing:   # the cost probe's short pass is not cancelled
+        progress.before(module, args)
+        return
     check = getattr(current_job, "check", None)
     if check is not None:
         check()
+    if progress is not None:
+        progress.before(module, args)
 
 
-def _install_cancel_hooks(net: nn.Module) -> None:
+def _after_leaf(module: nn.Module, args: Any, output: Any) -> None:
+    progress = getattr(current_job, "progress", None)
+    if progress is not None:
+        progress.after(module, args, output)
+
+
+def _install_hooks(net: nn.Module) -> None:
     # Permanent hooks that only act in a worker thread running a job: hooks are never added or
     # removed while another thread may be iterating over them in a forward pass.
     for module in net.modules():
-        module.register_forward_pre_hook(_cancel_hook)
+        module.register_forward_pre_hook(_before_module)
+        if next(module.children(), None) is None:
+            module.register_forward_hook(_after_leaf)
 
 
 class NetworkCache:
@@ -67,7 +83,7 @@ class NetworkCache:
         if not isinstance(net, nn.Module):
             raise ModelError(f"{spec.id}: the network loader returned {type(net).__name__}, not a torch module")
         net.eval()
-        _install_cancel_hooks(net)
+        _install_hooks(net)
         evicted = []
         with self._lock:
             self.loads += 1

@@ -159,6 +159,7 @@ class TiledRun:
         self._out: np.ndarray | None = None
         self._weight: np.ndarray | None = None
         self._done_area = 0
+        self._running_area = 0   # of the core being run
 
     @property
     def total(self) -> int:
@@ -200,6 +201,7 @@ class TiledRun:
         while self.pending:
             check()
             core = self.pending[0]
+            self._running_area = (core[1] - core[0]) * (core[3] - core[2])
             try:
                 covered, y = self._infer_tile(infer, core)
             except Exception as exc:
@@ -223,6 +225,10 @@ class TiledRun:
 
     def _fraction(self) -> float:
         return self._done_area / float(self.h * self.w)
+
+    def fraction_within(self, part: float) -> float:
+        """The fraction done when the running tile is `part` of the way through."""
+        return (self._done_area + part * self._running_area) / float(self.h * self.w)
 
     def _shrink(self) -> None:
         self.tile = max(self.min_tile, round_down(self.tile // 2, self.unit))

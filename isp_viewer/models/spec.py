@@ -103,6 +103,9 @@ class ModelSpec:
     # infer takes context=(top, bottom, left, right): real input pixels at the tile's sides, where it
     # does not pad and returns no output (the engine's tiles already carry tile_overlap of context)
     takes_context: bool = False
+    # fp32 working memory per pixel of a tile, at its peak (bench/tile_memory.py measures it; the
+    # engine sizes tiles by it, engine/memory_budget.py). 0: unknown, the engine's default tile
+    peak_bytes_per_pixel: int = 0
     fp16: bool = False                   # measured by tests/models/test_precision.py
     bf16: bool = False
     weights: tuple[WeightFile, ...] = ()

@@ -25,6 +25,7 @@ from isp_viewer.models.adapters import finish_output, option_label
 from isp_viewer.models.spec import ModelSpec
 
 ACTIVE_STATES = ("preparing", "queued", "running", "finishing")
+BAR_STEPS = 1000        # progress bar resolution: per mille of the job
 
 
 class JobRow(QFrame):
@@ -48,9 +49,9 @@ class JobRow(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.name_label = QLabel(option_label(spec.name, self.options))
         self.bar = QProgressBar()
-        self.bar.setRange(0, 1)
+        self.bar.setRange(0, BAR_STEPS)   # the fraction done, tiles and the pass within a tile
         self.bar.setValue(0)
-        self.bar.setFormat("%v/%m tiles")
+        self.bar.setFormat("%p%")
         self.bar.setMaximumHeight(16)
         self.cancel_button = QToolButton()
         self.cancel_button.setText("✕")
@@ -85,20 +86,16 @@ class JobRow(QFrame):
         self.status_label.setToolTip(tooltip)
         self.cancel_button.setEnabled(self.active)
         if state == "done":
-            self.bar.setRange(0, max(1, self.bar.maximum()))
             self.bar.setValue(self.bar.maximum())
-        elif not self.active and self.bar.maximum() == 0:
-            self.bar.setRange(0, 1)   # stop a busy indicator
 
     def on_progress(self, p: Progress) -> None:
         self.progress, self.progress_at = p, time.monotonic()
         if self.state in ("queued", "running"):
             self.state = "running"
-            if p.total == 1 and p.done == 0:
-                self.bar.setRange(0, 0)   # a whole-frame run: busy, no tiles to count
-            else:
-                self.bar.setRange(0, max(1, p.total))
-                self.bar.setValue(min(p.done, p.total))
+            # One tile of a whole image can run for minutes on a CPU: the engine reports how far
+            # into the pass it is, so the bar moves inside a tile too.
+            self.bar.setValue(round(BAR_STEPS * min(1.0, max(0.0, p.fraction))))
+            self.bar.setFormat(f"{min(p.done, p.total)}/{p.total} tiles · %p%" if p.total > 1 else "%p%")
             self.tick()
 
     def tick(self) -> None:

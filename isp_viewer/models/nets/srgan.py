@@ -249,6 +249,11 @@ def infer_srgan(net: nn.Module, x: np.ndarray, *, cfa: str | None = None,
 # leftthomas 4 + 10 (5 blocks) + 1 (block7) + upsampling convs + final 9x9 ≈ 17.5.
 LORNATANG_OVERLAP = 40
 LEFTTHOMAS_OVERLAP = 18
+# Working memory per input pixel: the widest step is the last upsampler, 64 channels at the
+# output resolution in and out (512 x scale² bytes). The peak, measured as the slope of peak RSS
+# over tile pixels (bench/tile_memory.py, fp32 CPU), is 1.2-2.3x that: 4621, 10084-12843 and 59873
+# for leftthomas x2, x4, x8, 16139 for Lornatang x4. Declared with room above the largest.
+PEAK_BYTES_PER_SCALE_SQUARED = 1200
 
 SPECS: list[ModelSpec] = [
     ModelSpec(
@@ -266,6 +271,7 @@ SPECS: list[ModelSpec] = [
         tiling_safe=True,
         tile_overlap=LORNATANG_OVERLAP,
         tile_align=1,
+        peak_bytes_per_pixel=PEAK_BYTES_PER_SCALE_SQUARED * 4 ** 2,
         weights=(
             WeightFile(("SRResNet_x4-ImageNet.pth.tar",), None,
                        "MSE-trained SRResNet (Hugging Face ChangyuLiu/SRGAN-PyTorch)"),
@@ -302,6 +308,7 @@ SPECS: list[ModelSpec] = [
             tiling_safe=True,
             tile_overlap=LEFTTHOMAS_OVERLAP,
             tile_align=1,
+            peak_bytes_per_pixel=PEAK_BYTES_PER_SCALE_SQUARED * scale ** 2,
             weights=(WeightFile((f"netG_epoch_{scale}_100.pth",), LEFTTHOMAS_SHA256[scale],
                                 "leftthomas/SRGAN epochs/ at b0323c6 (2018, deleted from the repo 2019-06)"),),
             paper=PAPER,
