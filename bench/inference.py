@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/inference.py [--device auto|cpu|cuda|mps] [--mp 0.5] [--whole-mp 0.03]
                                          [--nets id,id,...] [--shared ../shared] [--weights FILE] [--tile N]
+                                         [--free-gib G]
      .venv/bin/python bench/inference.py --mp 12        # >= 12 MP (GPU or a big machine)
 
 Networks with real weights use them (demosaicnet Bayer/X-Trans from the registry or its wheel,
@@ -19,8 +20,10 @@ Sizes: `--mp` is the input of scale-1 tile-safe networks and the *output* of sup
 (input mp / scale^2). Networks that are not tile-safe run whole-frame through the engine as
 well, so they are measured at `--whole-mp` (small by default on CPU, where they are slow).
 MP/s counts input pixels. |diff| is max |engine - full| over the output; tiled networks must
-stay below 1e-3. On GPU each network is also run in fp16 (the descriptor's fp16 flag is forced
-on for the engine: this measures speed, not whether fp16 is accurate enough).
+stay below 1e-3. The engine cuts a frame into tiles only as far as free memory requires
+(engine/memory_budget.py), so a frame that fits runs as one tile; `--free-gib` tells it less is
+free, to measure what the seams of a tiled run cost. On GPU each network is also run in fp16
+(the descriptor's fp16 flag forced on: this measures speed, not whether fp16 is accurate enough).
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -41,6 +43,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _process import in_thread, reset_peak_rss, status_kib  # noqa: E402  (bench/ is the script's folder)
 
 XTRANS_CELL = "GGRGGBGGBGGRBRGRBGGGBGGRGGRGGBRBGBRG"
 REAL_WEIGHTS = {"srgan_leftthomas_x4": "weights/srgan_leftthomas/netG_epoch_4_100.pth",
@@ -57,42 +61,6 @@ SAVE_LIMIT_BYTES = 512 * 1024 ** 2
 
 
 # --- inside a case subprocess ------------------------------------------------------------------
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak_rss() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
-        return True
-    except OSError:
-        return False
-
-
-def _in_thread(fn):
-    """Run fn in a fresh thread (as the engine's worker does) and return its value or raise."""
-    box = {}
-
-    def target():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # handed back to the caller
-            box["error"] = exc
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _input_shape(mp: float, unit: int = 12) -> tuple[int, int]:
@@ -190,9 +158,12 @@ def _path_runner(path: str, case: dict, p: dict, info: dict):
     frame = FRAME_OPTIONS[path] if "frame" in spec.options else {}
     if path == "full":
         net = p["load"](spec)
-        return lambda inp, opts: _in_thread(
+        return lambda inp, opts: in_thread(
             lambda: spec.infer(net, inp, cfa=cfa, device=device, dtype=dtype, **{**opts, **frame}))
-    engine = Engine(p["load"], lambda _id: spec, None)
+    free = case.get("free_gib")
+    # the engine sizes tiles by free memory; --free-gib states it, to measure the seams it then needs
+    probe = {} if free is None else {"memory_probe": lambda device: int(free * 2 ** 30)}
+    engine = Engine(p["load"], lambda _id: spec, None, **probe)
 
     def run(inp, opts):
         job = Job.create(inp, spec.id, cfa=cfa, weights=case["weights"], weights_sha256="",
@@ -231,7 +202,7 @@ def run_case(case: dict) -> dict:
             first = path not in peaks
             if first:
                 give_back_freed_memory()   # else the heap kept from the other path's run hides this one's peak
-                peaks[path] = {"rss_before_mib": (_status_kib("VmRSS") or 0) / 1024, "reset": _reset_peak_rss()}
+                peaks[path] = {"rss_before_mib": (status_kib("VmRSS") or 0) / 1024, "reset": reset_peak_rss()}
             if cuda:
                 torch.cuda.synchronize()
                 if first:
@@ -242,7 +213,7 @@ def run_case(case: dict) -> dict:
                 torch.cuda.synchronize()
             seconds[path].append(time.perf_counter() - t0)
             if first:
-                peaks[path].update(peak_rss_mib=(_status_kib("VmHWM") or 0) / 1024,
+                peaks[path].update(peak_rss_mib=(status_kib("VmHWM") or 0) / 1024,
                                    cuda_peak_mib=torch.cuda.max_memory_allocated() / 1024 ** 2 if cuda else None)
     saved = {}
     for path, out in outputs.items():
@@ -293,10 +264,6 @@ def _run_subprocess(case: dict, timeout: float) -> dict:
     return json.loads(lines[-1])
 
 
-def _fmt(v, spec="{:.2f}") -> str:
-    return "-" if v is None else spec.format(v)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -310,6 +277,9 @@ def main(argv=None) -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--weights", type=Path, default=None, help="leftthomas SRGAN x4 checkpoint")
     parser.add_argument("--tile", type=int, default=None, help="engine tile side (default: the engine's)")
+    parser.add_argument("--free-gib", type=float, default=None,
+                        help="tell the engine this much memory is free (default: what the device has): "
+                             "a small figure makes it tile, to measure what the seams cost")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved full/engine pairs per network")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per case")
     parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
@@ -346,6 +316,7 @@ def main(argv=None) -> int:
                 case = {"net": spec.id, "device": device, "precision": precision,
                         "mp": mp if spec.tiling_safe else whole_mp,
                         "weights": weights, "shared": str(args.shared), "tile": args.tile, "repeat": args.repeat,
+                        "free_gib": args.free_gib,
                         "save": str(Path(tmp) / f"{spec.id}-{precision}")}
                 result = _run_subprocess(case, args.timeout)
                 row = {"net": spec.id, "weights": label, "precision": precision, **_summarise(spec, result)}
