@@ -105,7 +105,8 @@ class JobRow(QFrame):
             return
         since = time.monotonic() - self.progress_at
         elapsed = p.elapsed + since
-        text = f"running · {p.done}/{p.total} tiles of {p.tile_size} px · {elapsed:.1f} s"
+        tiles = f"{p.done}/{p.total} tiles" if p.total > 1 else "one tile"
+        text = f"running · {tiles} of {p.tile_size} px · {elapsed:.1f} s"
         if p.remaining is not None:
             text += f" · ~{max(0.0, p.remaining - since):.1f} s left"
         self.status_label.setText(text)
