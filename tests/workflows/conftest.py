@@ -146,3 +146,13 @@ def h_window(qtbot, tmp_path, monkeypatch):
     for dialog in visible_dialogs(ExportDialog):
         dialog.close()
     win.close()
+
+
+@pytest.fixture
+def weighted_window(qtbot, tmp_path, monkeypatch, shared):
+    """The window at the default size with ../shared/weights on the weights path (official checkpoints)."""
+    from tests.workflows.h_driver import open_window
+
+    win = open_window(qtbot, tmp_path, monkeypatch, weights=shared / "weights")
+    yield win
+    win.close()

@@ -12,20 +12,13 @@ import pytest
 
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
-from tests.workflows.h_driver import check_box, click, drop_files, open_window, ready_items, wait_idle
+from tests.workflows.h_driver import check_box, click, drop_files, ready_items, wait_idle
 
 SRGAN = "srgan_leftthomas_x4"
 
 
-@pytest.fixture
-def h_window(qtbot, tmp_path, monkeypatch, shared):
-    win = open_window(qtbot, tmp_path, monkeypatch, weights=shared / "weights")
-    yield win
-    win.close()
-
-
-def test_one_tile_bar_moves_and_cancel_stops_it(qtbot, h_window, shots, data) -> None:
-    win = h_window
+def test_one_tile_bar_moves_and_cancel_stops_it(qtbot, weighted_window, shots, data) -> None:
+    win = weighted_window
     drop_files(win, [data / "paired/kodak24/kodim05.png"])       # 500x500: a 2000x2000 output
     qtbot.waitUntil(lambda: len(ready_items(win)) == 1, timeout=30000)
     wait_idle(qtbot, win)

@@ -10,21 +10,14 @@ import pytest
 pytest.importorskip("PySide6", reason="GUI workflow tests need PySide6")
 
 from isp_viewer.cli import main
-from tests.workflows.h_driver import check_box, click, drop_files, open_window, ready_items, wait_idle
+from tests.workflows.h_driver import check_box, click, drop_files, ready_items, wait_idle
 
 SRGAN = "srgan_leftthomas_x4"
 
 
-@pytest.fixture
-def h_window(qtbot, tmp_path, monkeypatch, shared):
-    win = open_window(qtbot, tmp_path, monkeypatch, weights=shared / "weights")
-    yield win
-    win.close()
-
-
-def test_ground_truth_simulate_x4_srgan_scored_like_the_cli(qtbot, h_window, shots, request, tmp_path, shared, data,
-                                                            capsys) -> None:
-    win = h_window
+def test_ground_truth_simulate_x4_srgan_scored_like_the_cli(qtbot, weighted_window, shots, request, tmp_path, shared,
+                                                            data, capsys) -> None:
+    win = weighted_window
     gt_path = data / "paired/sr_set5/butterfly_GT.bmp"
     drop_files(win, [gt_path])
     qtbot.waitUntil(lambda: len(ready_items(win)) == 1, timeout=30000)
