@@ -49,6 +49,26 @@ def fit_white_level(values: np.ndarray, stated: int) -> tuple[int, str | None]:
                    f"using {white} ({bits} bits used)")
 
 
+MIN_BITS_PER_PIXEL = 0.125   # real RAW files here: 1.9-3.3 bits per sensor pixel; lossy DNGs about 1-2
+
+
+def check_holds_pixels(file_bytes: int, width: int, height: int, name: str) -> None:
+    """Refuse a file too small to hold its stated image (a metadata-only or pruned copy).
+
+    LibRaw fills a pruned file's pixel buffer with nothing: the values are whatever that memory
+    held before. The engine keeps freed heap blocks for reuse (engine/host_memory.py), so in the
+    app that is earlier images' data, which can pass every value check; the file's size cannot.
+    """
+    need = width * height * MIN_BITS_PER_PIXEL / 8
+    if file_bytes < need:
+        raise InputError(f"{name}: no image data (a {_kib(file_bytes)} file cannot hold a {width}x{height} image); "
+                         "the file may be a metadata-only or pruned copy")
+
+
+def _kib(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} byte"
+
+
 def check_plausible(values: np.ndarray, black: int, white: int, name: str) -> None:
     """Refuse decoded values no sensor produces: all equal, mostly missing, or above white.
 

@@ -17,7 +17,14 @@ import rawpy
 from isp_viewer.core.errors import InputError
 from isp_viewer.core.image import Image
 from isp_viewer.core.methods import DEMOSAIC_ALGORITHMS, LibRawOptions  # noqa: F401 (re-exported)
-from isp_viewer.io.checks import bits_used, captured_stderr, check_input_file, check_plausible, fit_white_level
+from isp_viewer.io.checks import (
+    bits_used,
+    captured_stderr,
+    check_holds_pixels,
+    check_input_file,
+    check_plausible,
+    fit_white_level,
+)
 from isp_viewer.io.libraw_meta import camera_make_model
 
 RAW_SUFFIXES = {
@@ -138,10 +145,15 @@ def _open(path: Path) -> rawpy.RawPy:
         with captured_stderr(messages):
             raw = rawpy.imread(str(path))
             _ = raw.raw_image_visible  # forces unpack, so truncated data fails here
-        return raw
     except (rawpy.LibRawError, OSError) as exc:
         detail = f" ({messages[0]})" if messages else ""
         raise InputError(f"{path.name}: {_reason(exc)}{detail}") from None
+    try:
+        check_holds_pixels(path.stat().st_size, raw.sizes.raw_width, raw.sizes.raw_height, path.name)
+    except InputError:
+        raw.close()
+        raise
+    return raw
 
 
 def _cfa_string(indices: np.ndarray) -> str:
