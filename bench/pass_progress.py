@@ -30,8 +30,6 @@ SIDES = {1: 1024, 2: 512, 4: 320, 8: 160}   # input side per output scale
 
 def one_pass(spec, side: int, probe: bool) -> tuple[float, float, float]:
     """(largest gap, pass seconds, probe seconds) of one engine run with a fresh engine."""
-    import torch
-
     from isp_viewer.engine import CPU_ONLY, Engine, Job
     from isp_viewer.engine import pass_progress as pp
     from isp_viewer.models.nets.demosaicnet import XTRANS_CFA
@@ -67,7 +65,6 @@ def one_pass(spec, side: int, probe: bool) -> tuple[float, float, float]:
     start = t0 + probe_seconds[0]   # the pass proper begins after the probe
     span = t1 - start
     gaps = [abs(f - max(0.0, t - start) / span) for t, f in stamps if 0 < f < 1]
-    del torch
     return max(gaps, default=float("nan")), span, probe_seconds[0]
 
 
@@ -76,11 +73,8 @@ def main() -> None:
     parser.add_argument("--nets", default=",".join(DEFAULT_NETS))
     parser.add_argument("--side", type=int, default=0, help="input side (default: by output scale)")
     args = parser.parse_args()
-    import torch
-
     from isp_viewer.models.registry import get_spec
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"{'network':22} {'input':>9} {'pass s':>7} {'gap, cost model':>16} {'gap, counting calls':>20} "
           f"{'probe / pass':>13}")
     for spec_id in args.nets.split(","):

@@ -319,9 +319,10 @@ class Engine:
             def infer(tile: np.ndarray, context: tuple[int, int, int, int] | None = None) -> np.ndarray:
                 where = {"context": context} if context is not None else {}
                 steps.start(net)
-                out = spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options, **extra, **where)
-                steps.finish()
-                return out
+                try:
+                    return spec.infer(net, tile, cfa=job.cfa, device=device, dtype=dtype, **options, **extra, **where)
+                finally:
+                    steps.finish()
             return infer
 
         def fallback(exc: BaseException):
@@ -349,15 +350,16 @@ class Engine:
         infer = infer_with(net, placement.device, placement.dtype)
         h, w = job.x.shape[:2]
         if spec.tiling_safe:
-            budget = self.tile_budget(placement.device, spec, torch.empty((), dtype=placement.dtype).element_size())
+            # a pixel budget (none where the user chose a tile size): an image within it runs as one
+            # tile, one full-frame pass
+            budget = None if job.tile_size else self.tile_budget(placement.device, spec, placement.dtype.itemsize)
             run = TiledRun(job.x, scale=spec.output_scale, overlap=spec.tile_overlap,
                            unit=alignment_unit(spec.tile_align, spec.size_multiple),
                            tile=job.tile_size or self.default_tile(placement.device, spec),
                            min_tile=max(self.min_tile, spec.min_size), blend=self.blend, mode=self.blend_mode,
                            name=spec.name, takes_context=spec.takes_context,
-                           # a pixel budget: an image within it runs as one tile (one full-frame pass)
-                           budget=None if job.tile_size else budget.pixels)
-            if run.total > 1 and budget.reason and not job.tile_size:
+                           budget=None if budget is None else budget.pixels)
+            if run.total > 1 and budget is not None and budget.reason:
                 notes.append(budget.reason)
             if not spec.reports_progress:
                 steps.report = lambda part: report(len(run.finished), run.total, run.fraction_within(part), run.tile)

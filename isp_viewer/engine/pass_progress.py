@@ -90,10 +90,9 @@ class PassProgress:
 
     def start(self, net: nn.Module) -> None:
         """A pass of `net` begins (once per tile)."""
-        self._net, self._calls, self._percent = net, 0, 0
+        self._net, self._calls, self._percent, self._modules = net, 0, 0, 0
         with self._profiles_lock:
             self._profile = self._profiles.get(net)
-        self._modules = max(1, sum(1 for _ in net.modules()))
 
     def finish(self) -> None:
         self._net = None
@@ -110,10 +109,12 @@ class PassProgress:
         self._calls += 1
         if self._profile:
             part = self._profile[min(self._calls, len(self._profile)) - 1]
-        else:
+        else:   # no probe: each module call (containers too) counts alike
+            if not self._modules:
+                self._modules = sum(1 for _ in self._net.modules())
             part = (self._calls - 1) / self._modules
         percent = min(99, int(100 * part))
-        if percent > self._percent and self.report is not None:
+        if percent > self._percent:
             self._percent = percent
             self.report(percent / 100)
 
