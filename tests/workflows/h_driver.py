@@ -44,12 +44,23 @@ def drop_files(window, paths) -> None:
 
 
 def answer_file_dialog(path: Path, timeout_ms: int = 20000) -> list[str]:
-    """When the next file dialog opens, type `path` into its name field and press its accept button.
-    Returns a list that receives the dialog's title (to assert it was answered)."""
+    """When the next file dialog opens, answer it as a person does: type the folder and press Enter
+    (the dialog moves there), then type the file name and press Enter or the accept button.
+    Returns a list that receives the dialog's title (to assert it was answered).
+
+    Typing the whole path in one go is not reliable on a loaded machine: while the dialog's file
+    list loads in the background, its completer selects a folder it passes on the way, the
+    selection wins over the typed text, and the dialog moves into that folder and clears the
+    name instead of accepting (seen under CI load in test_metric_choice_session)."""
     seen: list[str] = []
+    folder, name_only = str(path.parent), path.name
 
     def find():
         return next((w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible()), None)
+
+    def type_into(name: QLineEdit, text: str) -> None:
+        name.selectAll()
+        QTest.keyClicks(name, text)
 
     def press(dialog, left: int) -> None:
         from shiboken6 import isValid
@@ -61,14 +72,15 @@ def answer_file_dialog(path: Path, timeout_ms: int = 20000) -> list[str]:
             return
         name = dialog.findChild(QLineEdit, "fileNameEdit")
         popup = name.completer().popup() if name.completer() is not None else None
-        if popup is not None and popup.isVisible():   # the path completion's list would eat the click
+        if popup is not None and popup.isVisible():   # the path completion's list would eat the key or click
             QTest.keyClick(popup, Qt.Key.Key_Escape)
-        if name.text() != str(path):   # seen on a loaded machine: the dialog, still settling, cleared the field
-            name.selectAll()
-            QTest.keyClicks(name, str(path))
-            QTimer.singleShot(300, lambda: press(dialog, left - 300))
-            return
-        if (left // 200) % 2:   # alternate: a late completion list can swallow either the Enter or the click
+        if Path(dialog.directory().absolutePath()) != path.parent:
+            if name.text() != folder:
+                type_into(name, folder)
+            QTest.keyClick(name, Qt.Key.Key_Return)   # a folder typed and entered: the dialog moves there
+        elif name.text() != name_only:
+            type_into(name, name_only)
+        elif (left // 200) % 2:   # alternate: a late completion list can swallow either the Enter or the click
             QTest.keyClick(name, Qt.Key.Key_Return)
         else:
             buttons = dialog.findChild(QDialogButtonBox)
@@ -85,10 +97,7 @@ def answer_file_dialog(path: Path, timeout_ms: int = 20000) -> list[str]:
                 QTimer.singleShot(50, lambda: attempt(left - 50))
             return
         seen.append(dialog.windowTitle())
-        name = dialog.findChild(QLineEdit, "fileNameEdit")
-        name.selectAll()
-        QTest.keyClicks(name, str(path))
-        QTimer.singleShot(300, lambda: press(dialog, max(left, 5000)))   # completions load asynchronously
+        QTimer.singleShot(200, lambda: press(dialog, max(left, 10000)))
 
     QTimer.singleShot(50, lambda: attempt(timeout_ms))
     return seen
